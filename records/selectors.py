@@ -1,0 +1,78 @@
+"""Reads, already scoped to what the user may see."""
+
+import re
+from datetime import date, datetime, time
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from records.models import AuditEvent, Patient, User
+from records.permissions import can, require
+
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def patient_get(*, user, pk: int) -> Patient:
+    """One patient, for someone whose role may read patients (404 if there is none)."""
+    require(user, "view_patient")
+    return get_object_or_404(Patient, pk=pk)
+
+
+def patients_search(*, user, query: str = "", include_inactive: bool = False) -> QuerySet[Patient]:
+    """Patients matching an MRN, a name (every word must match) or an ISO date of birth."""
+    require(user, "view_patient")
+    patients = Patient.objects.all()
+    if not include_inactive:
+        patients = patients.filter(is_active=True)
+    query = " ".join(query.split())
+    if not query:
+        return patients
+    if ISO_DATE.match(query):
+        try:
+            return patients.filter(date_of_birth=date.fromisoformat(query))
+        except ValueError:
+            return patients.none()
+    condition = Q(mrn__iexact=query)
+    words = Q()
+    for word in query.replace(",", " ").split():
+        words &= Q(family_name__icontains=word) | Q(given_name__icontains=word) | Q(mrn__istartswith=word)
+    return patients.filter(condition | words)
+
+
+def audit_events(
+    *,
+    user,
+    actor_id: int | None = None,
+    patient_id: int | None = None,
+    action: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> QuerySet[AuditEvent]:
+    """Audit events, newest first, for someone whose role may read the audit log."""
+    if not can(user, "view_audit_log"):
+        raise PermissionDenied("Only admins may read the audit log.")
+    events = AuditEvent.objects.select_related("actor", "patient")
+    if actor_id:
+        events = events.filter(actor_id=actor_id)
+    if patient_id:
+        events = events.filter(patient_id=patient_id)
+    if action:
+        events = events.filter(action=action)
+    zone = timezone.get_current_timezone()
+    if date_from:
+        events = events.filter(occurred_at__gte=datetime.combine(date_from, time.min, tzinfo=zone))
+    if date_to:
+        events = events.filter(occurred_at__lte=datetime.combine(date_to, time.max, tzinfo=zone))
+    return events.order_by("-occurred_at", "-id")
+
+
+def accounts_list(*, user) -> QuerySet[User]:
+    require(user, "manage_accounts")
+    return User.objects.prefetch_related("groups").order_by("-is_active", "last_name", "first_name", "username")
+
+
+def account_get(*, user, pk: int) -> User:
+    require(user, "manage_accounts")
+    return get_object_or_404(User.objects.prefetch_related("groups"), pk=pk)

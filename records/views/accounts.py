@@ -1,0 +1,98 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from records.actions.accounts import account_create, account_set_active, account_set_role
+from records.actions.context import ActionRefused, actor_from_request
+from records.forms.accounts import AccountActiveForm, AccountCreateForm, AccountRoleForm
+from records.permissions import Role, role_of
+from records.selectors import account_get, accounts_list
+from records.views.common import apply_action_errors, permission_required
+
+MANAGE = "manage_accounts"
+ONLY_ADMINS = "Only an admin may manage accounts."
+
+
+@require_GET
+@permission_required(MANAGE, ONLY_ADMINS)
+def account_list(request):
+    accounts = [(account, role_of(account)) for account in accounts_list(user=request.user)]
+    return render(request, "records/accounts/list.html", {"accounts": accounts})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(MANAGE, ONLY_ADMINS)
+def account_new(request):
+    form = AccountCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            account = account_create(
+                actor=actor_from_request(request),
+                username=data["username"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                email=data["email"],
+                role=Role(data["role"]),
+                password=data["password"],
+            )
+        except ValidationError as exc:
+            if not hasattr(exc, "error_dict"):
+                exc = ValidationError({"password": exc.messages})
+            apply_action_errors(form, exc)
+        else:
+            messages.success(request, f"Account {account.username} created.")
+            return redirect("account_list")
+    return render(request, "records/accounts/form.html", {"form": form})
+
+
+@require_POST
+@permission_required(MANAGE, ONLY_ADMINS)
+def account_role(request, pk: int):
+    account = account_get(user=request.user, pk=pk)
+    form = AccountRoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Role not changed: choose a role and give a reason.")
+        return redirect("account_list")
+    try:
+        account_set_role(
+            actor=actor_from_request(request),
+            account=account,
+            role=Role(form.cleaned_data["role"]),
+            reason=form.cleaned_data["reason"],
+        )
+    except (ActionRefused, ValidationError) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        messages.success(request, f"{account.printed_name} is now {Role(form.cleaned_data['role']).label}.")
+    return redirect("account_list")
+
+
+def _set_active(request, pk: int, active: bool):
+    account = account_get(user=request.user, pk=pk)
+    form = AccountActiveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Not changed: give a reason.")
+        return redirect("account_list")
+    try:
+        account_set_active(
+            actor=actor_from_request(request), account=account, active=active, reason=form.cleaned_data["reason"]
+        )
+    except (ActionRefused, ValidationError) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        messages.success(request, f"{account.printed_name} " + ("reactivated." if active else "deactivated."))
+    return redirect("account_list")
+
+
+@require_POST
+@permission_required(MANAGE, ONLY_ADMINS)
+def account_deactivate(request, pk: int):
+    return _set_active(request, pk, False)
+
+
+@require_POST
+@permission_required(MANAGE, ONLY_ADMINS)
+def account_reactivate(request, pk: int):
+    return _set_active(request, pk, True)

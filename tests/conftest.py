@@ -1,0 +1,112 @@
+import itertools
+from datetime import date
+
+import pytest
+from django.conf import settings
+from django.test import TransactionTestCase
+
+from records.actions.accounts import account_create
+from records.actions.context import Actor
+from records.actions.patients import patient_create
+from records.permissions import Role
+from tests.dbtools import triggers_suspended
+
+PASSWORD = "Chairside-test-pass-1"
+_serial = itertools.count(1)
+
+
+def pytest_configure(config):
+    # Templates render {% static %} without a collectstatic run.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flush_past_protective_triggers():
+    """Transactional tests empty the tables afterwards; the triggers would refuse that."""
+    original = TransactionTestCase._fixture_teardown
+
+    def teardown(self):
+        with triggers_suspended():
+            original(self)
+
+    TransactionTestCase._fixture_teardown = teardown
+    yield
+    TransactionTestCase._fixture_teardown = original
+
+
+@pytest.fixture
+def system_actor() -> Actor:
+    return Actor.system("tests")
+
+
+@pytest.fixture
+def make_user(db, system_actor):
+    def make(role: Role | str, username: str | None = None, **names):
+        role = Role(role)
+        username = username or f"{role.value}{next(_serial)}"
+        return account_create(
+            actor=system_actor,
+            username=username,
+            first_name=names.get("first_name", role.value.title()),
+            last_name=names.get("last_name", f"Tester{next(_serial)}"),
+            role=role,
+            password=PASSWORD,
+        )
+
+    return make
+
+
+@pytest.fixture
+def nurse(make_user):
+    return make_user(Role.NURSE, "nurse_a", first_name="Nina", last_name="Reyes")
+
+
+@pytest.fixture
+def physician(make_user):
+    return make_user(Role.PHYSICIAN, "physician_a", first_name="Omar", last_name="Haddad")
+
+
+@pytest.fixture
+def admin_user(make_user):
+    return make_user(Role.ADMIN, "admin_a", first_name="Ada", last_name="Stone")
+
+
+def actor_for(user) -> Actor:
+    return Actor.for_user(user, ip_address="127.0.0.1", user_agent="pytest")
+
+
+@pytest.fixture
+def make_patient(db, system_actor):
+    def make(actor: Actor | None = None, **overrides):
+        n = next(_serial)
+        fields = {
+            "mrn": f"MRN{n:05d}",
+            "family_name": f"Family{n}",
+            "given_name": "Given",
+            "date_of_birth": date(1980, 1, 1),
+            "sex": "female",
+            "allergies": "No known allergies",
+        }
+        fields.update(overrides)
+        return patient_create(actor=actor or system_actor, **fields)
+
+    return make
+
+
+@pytest.fixture
+def patient(make_patient):
+    return make_patient(mrn="MRN-TEST-1", family_name="Testwood", given_name="Harriet")
+
+
+@pytest.fixture
+def client_for(client):
+    """A test client signed in as the given user."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login

@@ -16,7 +16,11 @@ _serial = itertools.count(1)
 
 
 def pytest_configure(config):
-    # Templates render {% static %} without a collectstatic run.
+    # Argon2 is deliberately slow; tests create hundreds of accounts.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Templates render {% static %} without a collectstatic run; whitenoise serves from the finders.
+    settings.WHITENOISE_USE_FINDERS = True
+    settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -1,0 +1,116 @@
+"""Every URL the project defines, requested with GET by each role.
+
+A new page fails `test_every_url_has_an_expectation` until its row is added
+here, so no page ships without a decision on who may open it.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from records.models import AuditEvent
+
+ANON, NURSE, PHYSICIAN, ADMIN = "anonymous", "nurse", "physician", "admin"
+LOGIN = "login"  # anonymous is sent to the log-in page
+
+# url name -> expected status for a GET by each role ("login" = redirect to log-in).
+ACCESS = {
+    "home": {ANON: LOGIN, NURSE: 302, PHYSICIAN: 302, ADMIN: 302},
+    "login": {ANON: 200, NURSE: 302, PHYSICIAN: 302, ADMIN: 302},
+    "logout": {ANON: LOGIN, NURSE: 405, PHYSICIAN: 405, ADMIN: 405},
+    "password_change": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 200},
+    "patient_list": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 403},
+    "patient_register": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 403},
+    "patient_detail": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 403},
+    "patient_edit": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 403},
+    "patient_deactivate": {ANON: LOGIN, NURSE: 405, PHYSICIAN: 405, ADMIN: 405},
+    "patient_reactivate": {ANON: LOGIN, NURSE: 405, PHYSICIAN: 405, ADMIN: 405},
+    "audit_log": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 403, ADMIN: 200},
+    "account_list": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 403, ADMIN: 200},
+    "account_new": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 403, ADMIN: 200},
+    "account_role": {ANON: LOGIN, NURSE: 405, PHYSICIAN: 405, ADMIN: 405},
+    "account_deactivate": {ANON: LOGIN, NURSE: 405, PHYSICIAN: 405, ADMIN: 405},
+    "account_reactivate": {ANON: LOGIN, NURSE: 405, PHYSICIAN: 405, ADMIN: 405},
+}
+
+
+def project_url_names(patterns=None, namespace=None) -> set[str]:
+    """Names of the project's own URL patterns (Django's admin site is tested on its own)."""
+    names = set()
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "admin":
+                continue
+            names |= project_url_names(entry.url_patterns, entry.namespace)
+        elif isinstance(entry, URLPattern) and entry.name:
+            names.add(f"{namespace}:{entry.name}" if namespace else entry.name)
+    return names
+
+
+def test_every_url_has_an_expectation():
+    assert project_url_names() == set(ACCESS)
+
+
+@pytest.fixture
+def url_kwargs(patient, nurse):
+    """Real objects for every URL parameter, chosen by the parameter's meaning."""
+    objects = {"patient": {"pk": patient.pk}, "account": {"pk": nurse.pk}}
+
+    def kwargs_for(name: str) -> dict:
+        pattern = next(p for p in _flat_patterns() if p.name == name)
+        if not pattern.pattern.converters:
+            return {}
+        return objects[name.split("_")[0]]
+
+    return kwargs_for
+
+
+def _flat_patterns(patterns=None):
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace != "admin":
+                yield from _flat_patterns(entry.url_patterns)
+        else:
+            yield entry
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [ANON, NURSE, PHYSICIAN, ADMIN])
+@pytest.mark.parametrize("name", sorted(ACCESS))
+def test_get_by_role(client, make_user, url_kwargs, name, role):
+    if role != ANON:
+        client.force_login(make_user(role))
+    url = reverse(name, kwargs=url_kwargs(name))
+    denied_before = AuditEvent.objects.filter(action="access_denied").count()
+
+    response = client.get(url)
+
+    expected = ACCESS[name][role]
+    if expected == LOGIN:
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("login"))
+    else:
+        assert response.status_code == expected, f"{role} GET {url}"
+    if expected == 403:
+        assert "You do not have access to this page" in response.content.decode()
+        assert AuditEvent.objects.filter(action="access_denied").count() == denied_before + 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [ANON, NURSE, PHYSICIAN])
+def test_django_admin_is_for_the_admin_role_only(client, make_user, role):
+    if role != ANON:
+        client.force_login(make_user(role))
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302
+    assert reverse("login") in response.url
+
+
+@pytest.mark.django_db
+def test_django_admin_shows_audit_events_read_only(client, admin_user, patient):
+    client.force_login(admin_user)
+    response = client.get(reverse("admin:records_auditevent_changelist"))
+    assert response.status_code == 200
+    assert client.get(reverse("admin:records_auditevent_add")).status_code == 403
+    event = AuditEvent.objects.first()
+    assert client.post(reverse("admin:records_auditevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
+    assert AuditEvent.objects.filter(pk=event.pk).exists()

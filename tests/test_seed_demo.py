@@ -1,0 +1,36 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from records.models import AuditEvent, Patient, User
+from records.permissions import role_of
+
+pytestmark = pytest.mark.django_db
+
+
+def _counts():
+    return Patient.objects.count(), User.objects.count(), AuditEvent.objects.count()
+
+
+def test_seed_demo_creates_one_account_per_role_and_is_idempotent(settings, capsys):
+    settings.DEMO_MODE = True
+    call_command("seed_demo")
+    first = _counts()
+    call_command("seed_demo")
+
+    assert _counts() == first
+    assert first[0] >= 10
+    assert {u.username: role_of(u).value for u in User.objects.all()} == {
+        "nurse": "nurse",
+        "physician": "physician",
+        "admin": "admin",
+    }
+    assert User.objects.get(username="nurse").check_password("Infusion-demo-N1")
+    assert "Infusion-demo-N1" in capsys.readouterr().out
+
+
+def test_seed_demo_refuses_outside_demo_mode(settings):
+    settings.DEMO_MODE = False
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEMO_MODE=1"):
+        call_command("seed_demo")
+    assert _counts() == (0, 0, 0)

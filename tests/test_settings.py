@@ -1,0 +1,47 @@
+"""Configuration fails loudly and clearly; checked in a fresh interpreter each time."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _load_settings(**env):
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL", "TIME_ZONE"}}
+    clean.update(env)
+    code = "import clinic.settings as s; print(s.DATABASES['default']['ENGINE'], s.DEBUG, s.TIME_ZONE)"
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True)
+
+
+def test_secret_key_is_required_when_debug_is_off():
+    result = _load_settings()
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_sqlite_is_the_default_and_postgresql_is_chosen_by_database_url():
+    assert _load_settings(SECRET_KEY="x").stdout.split()[0] == "django.db.backends.sqlite3"
+    pg = _load_settings(SECRET_KEY="x", DATABASE_URL="postgres://u@db.example:5432/clinic")
+    assert pg.stdout.split()[0] == "django.db.backends.postgresql"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DEBUG": "maybe"}, "DEBUG must be one of"),
+        ({"TIME_ZONE": "Mars/Olympus"}, "TIME_ZONE must be an IANA zone name"),
+        ({"DATABASE_URL": "nonsense://"}, "DATABASE_URL"),
+    ],
+)
+def test_bad_values_fail_with_a_message_naming_the_variable(env, message):
+    result = _load_settings(SECRET_KEY="x", **env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_time_zone_is_the_clinics():
+    assert _load_settings(SECRET_KEY="x", TIME_ZONE="Europe/Dublin").stdout.split()[2] == "Europe/Dublin"

@@ -34,3 +34,16 @@ def test_seed_demo_refuses_outside_demo_mode(settings):
     with pytest.raises(CommandError, match="DEMO_MODE=1"):
         call_command("seed_demo")
     assert _counts() == (0, 0, 0)
+
+
+def test_create_admin_makes_an_admin_account_and_refuses_weak_passwords(monkeypatch):
+    monkeypatch.setenv("CLINIC_ADMIN_PASSWORD", "short")
+    with pytest.raises(CommandError, match="at least 12 characters"):
+        call_command("create_admin", "first.admin", first_name="Ada", last_name="Lee")
+    assert not User.objects.exists()
+
+    monkeypatch.setenv("CLINIC_ADMIN_PASSWORD", "A-long-enough-secret-9")
+    call_command("create_admin", "first.admin", first_name="Ada", last_name="Lee")
+    account = User.objects.get(username="first.admin")
+    assert role_of(account).value == "admin"
+    assert AuditEvent.objects.filter(action="create", record_id=str(account.pk), actor_role="system").exists()

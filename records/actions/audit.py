@@ -25,11 +25,12 @@ def _plain(value):
 
 def diff_fields(before: dict, after: dict) -> dict:
     """{field: [before, after]} for the fields whose value changed."""
-    return {
-        name: [_plain(before.get(name)), _plain(after.get(name))]
-        for name in after
-        if _plain(before.get(name)) != _plain(after.get(name))
-    }
+    changes = {}
+    for name in after:
+        old, new = _plain(before.get(name)), _plain(after.get(name))
+        if old != new and not (old in (None, "") and new in (None, "")):
+            changes[name] = [old, new]
+    return changes
 
 
 def audit_record(

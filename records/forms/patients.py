@@ -101,7 +101,12 @@ class PatientSearchForm(forms.Form):
         required=False,
         max_length=100,
         widget=forms.TextInput(
-            attrs={"placeholder": "MRN, name, or date of birth (YYYY-MM-DD)", "autofocus": True, "type": "search"}
+            attrs={
+                "placeholder": "MRN, name, or date of birth (YYYY-MM-DD)",
+                "autofocus": True,
+                "type": "search",
+                "class": "form-control form-control-lg",
+            }
         ),
     )
     inactive = forms.BooleanField(label="Include deactivated", required=False)

@@ -4,6 +4,7 @@ Tampering is done the way someone with the database owner's rights would: with t
 protective triggers switched off (tests/dbtools.py), straight in SQL.
 """
 
+import itertools
 import threading
 from datetime import UTC, datetime
 
@@ -69,7 +70,7 @@ def tamper(sql: str, params=()):
 def test_events_are_numbered_and_linked_in_order(chain):
     assert [e.seq for e in chain] == list(range(1, len(chain) + 1))
     assert chain[0].prev_hash == GENESIS_HASH
-    for before, after in zip(chain, chain[1:], strict=False):
+    for before, after in itertools.pairwise(chain):
         assert after.prev_hash == before.entry_hash
     assert len({e.entry_hash for e in chain}) == len(chain)
 
@@ -274,5 +275,5 @@ def test_concurrent_writers_leave_a_chain_that_verifies(nurse, physician):
     assert AuditEvent.objects.count() == before + 2 * per_thread
     # The two writers really interleaved.
     actors = list(AuditEvent.objects.filter(record_type="test").order_by("seq").values_list("actor_id", flat=True))
-    assert sum(1 for a, b in zip(actors, actors[1:], strict=False) if a != b) > 1
+    assert sum(1 for a, b in itertools.pairwise(actors) if a != b) > 1
     assert "Audit chain intact." in run_verify()

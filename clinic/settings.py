@@ -191,6 +191,8 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 PATIENTS_PER_PAGE = 25
 AUDIT_EVENTS_PER_PAGE = 50
+# Report pages count matching events up to this many; past it they say "more than".
+AUDIT_REPORT_COUNT_CAP = 10_000
 
 LOGGING = {
     "version": 1,

@@ -183,3 +183,24 @@ def audit_chain_verify(*, actor: Actor, progress=None) -> AuditVerification:
         )
     run.report = report
     return run
+
+
+def audit_report_record(
+    *, actor: Actor, report: str, description: str, export: bool = False, patient: Patient | None = None
+) -> AuditEvent:
+    """Record that an admin viewed or exported an audit report. Admins.
+
+    `description` is the report's filters in words. An export that names a patient
+    is that patient's information leaving the system: it carries the patient, so it
+    appears in the patient's access report and accounting of disclosures.
+    """
+    require(actor.user, "view_audit_log", "Only admins may read the audit log.")
+    with transaction.atomic():
+        return audit_record(
+            actor=actor,
+            action=AuditAction.EXPORT if export else AuditAction.VIEW,
+            patient=patient,
+            record_type="audit_report",
+            record_id=report,
+            reason=description,
+        )

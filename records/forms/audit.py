@@ -3,7 +3,7 @@ from django.apps import apps
 
 from records.models import AuditAction, Patient, User
 from records.permissions import Role
-from records.selectors import AUDIT_DEFAULT_SORT, AUDIT_SORTS, DISCLOSURES
+from records.selectors import AUDIT_DEFAULT_SORT, DISCLOSURES
 
 
 class DateInput(forms.DateInput):
@@ -22,11 +22,6 @@ def record_type_choices():
 
 def role_choices():
     return [("", "Any role"), *((r.value, r.label) for r in Role), ("system", "System"), ("none", "None (signed out)")]
-
-
-def sort_choices():
-    keys = [key for name in AUDIT_SORTS for key in (name, f"-{name}")]
-    return [(key, key) for key in keys]
 
 
 class PeriodForm(forms.Form):
@@ -63,7 +58,8 @@ class AuditFilterForm(PeriodForm):
         required=False,
     )
     record_type = forms.ChoiceField(choices=record_type_choices, required=False, label="Record type")
-    sort = forms.ChoiceField(choices=sort_choices, required=False, widget=forms.HiddenInput)
+    # Unknown keys fall back to newest first (selectors.audit_ordering whitelists them).
+    sort = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
 
     field_order = ["date_from", "date_to", "actor", "role", "patient", "action", "record_type", "sort"]
 

@@ -27,6 +27,13 @@ def role_choices():
 class PeriodForm(forms.Form):
     """A period in days of the clinic's time zone, both ends included."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if not field.widget.is_hidden:
+                css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+                field.widget.attrs.setdefault("class", css)
+
     date_from = forms.DateField(required=False, label="From", widget=DateInput())
     date_to = forms.DateField(required=False, label="To", widget=DateInput())
 
@@ -103,6 +110,7 @@ class AuditFilterForm(PeriodForm):
 
 class PatientAccessForm(PeriodForm):
     patient = forms.CharField(max_length=32, label="Patient MRN")
+    field_order = ["patient", "date_from", "date_to"]
 
     def clean_patient(self):
         return clean_mrn(self.cleaned_data["patient"])
@@ -110,6 +118,7 @@ class PatientAccessForm(PeriodForm):
 
 class DisclosuresForm(PeriodForm):
     patient = forms.CharField(required=False, max_length=32, label="Patient MRN")
+    field_order = ["patient", "date_from", "date_to"]
 
     def clean_patient(self):
         return clean_mrn(self.cleaned_data["patient"])
@@ -117,3 +126,4 @@ class DisclosuresForm(PeriodForm):
 
 class UserActivityForm(PeriodForm):
     user = forms.ModelChoiceField(queryset=User.objects.order_by("username"), label="Account", empty_label="Choose")
+    field_order = ["user", "date_from", "date_to"]

@@ -60,6 +60,10 @@ CSV_HEADER = [
 ]
 
 
+def _render(request, template: str, context: dict):
+    return render(request, template, {"TIME_ZONE": settings.TIME_ZONE, **context})
+
+
 def _querystring(request, **changes) -> str:
     params = request.GET.copy()
     params.pop("page", None)
@@ -123,7 +127,7 @@ def audit_log(request):
             actor=actor_from_request(request), report="audit_log", description=form.description()
         )
         page = _page(request, audit_events(user=request.user, before_seq=viewing.seq, **filters))
-    return render(
+    return _render(
         request,
         "records/audit/log.html",
         {
@@ -253,7 +257,7 @@ def audit_patient_access(request):
             "querystring": _querystring(request),
             "export_url": reverse("audit_export") + "?" + _querystring(request),
         }
-    return render(request, "records/audit/patient_access.html", context)
+    return _render(request, "records/audit/patient_access.html", context)
 
 
 @require_GET
@@ -286,7 +290,7 @@ def audit_disclosures(request):
             "querystring": _querystring(request),
             "export_url": reverse("audit_export") + "?" + _querystring(request, action=DISCLOSURES),
         }
-    return render(request, "records/audit/disclosures.html", context)
+    return _render(request, "records/audit/disclosures.html", context)
 
 
 @require_GET
@@ -317,4 +321,4 @@ def audit_user_activity(request):
             "querystring": _querystring(request),
             "export_url": reverse("audit_export") + "?" + params.urlencode(),
         }
-    return render(request, "records/audit/user_activity.html", context)
+    return _render(request, "records/audit/user_activity.html", context)

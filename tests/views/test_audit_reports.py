@@ -321,3 +321,28 @@ def test_user_activity_shows_what_the_account_did_and_who_changed_it(admin_clien
         reverse("audit_user_activity"), {"user": nurse.pk, "date_from": "2026-03-02", "date_to": "2026-03-31"}
     )
     assert [e.action for e in response.context["page"].object_list] == ["update"]
+
+
+@pytest.mark.parametrize(
+    ("url_name", "params"),
+    [
+        ("audit_patient_access", lambda patient, nurse: {"patient": patient.mrn}),
+        ("audit_user_activity", lambda patient, nurse: {"user": nurse.pk}),
+        ("audit_disclosures", lambda patient, nurse: {}),
+    ],
+)
+def test_other_reports_use_a_constant_number_of_queries(admin_client, nurse, physician, patient, url_name, params):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert admin_client.get(reverse(url_name), params(patient, nurse)).status_code == 200
+        return len(captured)
+
+    def access(user):
+        audit_record(actor=actor_for(user), action=AuditAction.VIEW, patient=patient, record=patient)
+        audit_record(actor=actor_for(user), action=AuditAction.PRINT, patient=patient, record=patient, reason="copy")
+
+    access(nurse)
+    few = queries()
+    for n in range(25):
+        access((nurse, physician)[n % 2])
+    assert queries() == few

@@ -57,7 +57,9 @@ def _id(value) -> str | None:
 
 def utc_iso(value: datetime) -> str:
     """A fixed-width UTC timestamp with microseconds, as both databases store it."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if value.utcoffset():
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def normalise_ip(value: str | None) -> str | None:
@@ -126,7 +128,7 @@ def walk_chain(
     *,
     anchor: tuple[int, str] | None = None,
     progress: Callable[[int], None] | None = None,
-    progress_every: int = 100_000,
+    progress_every: int = 50_000,
 ) -> ChainReport:
     """Check rows (tuples in HASHED_COLUMNS order plus entry_hash, by seq ascending).
 
@@ -202,14 +204,14 @@ def walk_chain(
 
 
 def chain_rows(chunk_size: int = 5000) -> Iterator[tuple]:
-    """Every event's hashed columns and stored hash, by position, streamed.
-
-    On PostgreSQL `.iterator()` reads through a server-side cursor, and on SQLite
-    it fetches in chunks: memory stays flat whatever the table's size.
-    """
+    """Every event's hashed columns and stored hash, by position, streamed:
+    memory stays flat whatever the table's size (records.streaming)."""
     from records.models import AuditEvent
+    from records.streaming import stream_rows
 
-    return AuditEvent.objects.order_by("seq").values_list(*HASHED_COLUMNS, "entry_hash").iterator(chunk_size=chunk_size)
+    return stream_rows(
+        AuditEvent.objects.order_by("seq").values_list(*HASHED_COLUMNS, "entry_hash"), chunk_size=chunk_size
+    )
 
 
 def verify_chain(*, anchor: tuple[int, str] | None = None, progress=None) -> ChainReport:

@@ -24,6 +24,7 @@ from records.selectors import (
     audit_events,
     audit_last_verification,
 )
+from records.streaming import stream_rows
 from records.views.common import CappedPaginator, permission_required
 
 ONLY_ADMINS = "Only admins may read the audit log."
@@ -173,7 +174,7 @@ def _csv_lines(events) -> Iterator[str]:
         "user_agent",
         "entry_hash",
     )
-    for row in events.values_list(*columns).iterator(chunk_size=2000):
+    for row in stream_rows(events.values_list(*columns)):
         seq, occurred_at, *middle, changes, reason, ip, agent, entry_hash = row
         yield writer.writerow(
             [

@@ -277,3 +277,17 @@ def test_concurrent_writers_leave_a_chain_that_verifies(nurse, physician):
     actors = list(AuditEvent.objects.filter(record_type="test").order_by("seq").values_list("actor_id", flat=True))
     assert sum(1 for a, b in itertools.pairwise(actors) if a != b) > 1
     assert "Audit chain intact." in run_verify()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_large_reads_stream_without_holding_the_whole_result(chain):
+    """On PostgreSQL the server-side cursor lives in a transaction (never WITH HOLD, which
+    materialises every row first); on SQLite no transaction, which would take the write lock."""
+    from records.streaming import stream_rows
+
+    seen = []
+    for seq in stream_rows(AuditEvent.objects.order_by("seq").values_list("seq", flat=True), chunk_size=2):
+        seen.append((seq, connection.in_atomic_block))
+    assert [seq for seq, _ in seen] == [e.seq for e in chain]
+    assert {in_transaction for _, in_transaction in seen} == {connection.vendor == "postgresql"}
+    assert not connection.in_atomic_block

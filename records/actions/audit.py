@@ -19,16 +19,20 @@ How the chain gets its total order (records.audit_chain explains the hashes):
   PostgreSQL detects and refuses).
 """
 
+import logging
+import threading
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db import connection, models, transaction
+from django.db import connection, connections, models, transaction
 from django.utils import timezone
 
 from records.actions.context import Actor
 from records.audit_chain import GENESIS_HASH, event_hash, verify_chain
 from records.models import AuditAction, AuditEvent, AuditVerification, Patient, VerificationResult
 from records.permissions import require
+
+logger = logging.getLogger(__name__)
 
 # Any constant: the key of the advisory lock that orders the chain.
 CHAIN_LOCK_KEY = 0x41554449545F4348  # "AUDIT_CH"
@@ -204,3 +208,25 @@ def audit_report_record(
             record_id=report,
             reason=description,
         )
+
+
+def audit_chain_verify_in_background(*, actor: Actor) -> threading.Thread:
+    """Start `audit_chain_verify` on its own thread and return at once. Admins.
+
+    For a log too large to walk within one web request (about a minute per
+    million events): the run and its audit event are recorded when it ends.
+    """
+    if not actor.is_system:
+        require(actor.user, "verify_audit_chain", "Only an admin may verify the audit log.")
+
+    def run():
+        try:
+            audit_chain_verify(actor=actor)
+        except Exception:
+            logger.exception("Audit chain verification failed to run")
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run, name="audit-chain-verify", daemon=True)
+    thread.start()
+    return thread

@@ -6,15 +6,17 @@ from collections.abc import Iterator
 
 from django.conf import settings
 from django.contrib import messages
+from django.db.models import Max
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from records.actions.audit import audit_chain_verify, audit_report_record
+from records.actions.audit import audit_chain_verify, audit_chain_verify_in_background, audit_report_record
 from records.actions.context import actor_from_request
 from records.forms.audit import AuditFilterForm, DisclosuresForm, PatientAccessForm, UserActivityForm
+from records.models import AuditEvent
 from records.permissions import role_of
 from records.selectors import (
     AUDIT_DEFAULT_SORT,
@@ -219,7 +221,17 @@ def audit_export(request):
 @require_POST
 @permission_required("verify_audit_chain", "Only an admin may verify the audit log.")
 def audit_verify(request):
-    run = audit_chain_verify(actor=actor_from_request(request))
+    actor = actor_from_request(request)
+    size = AuditEvent.objects.aggregate(last=Max("seq"))["last"] or 0
+    if size > settings.AUDIT_VERIFY_IN_REQUEST_MAX:
+        audit_chain_verify_in_background(actor=actor)
+        messages.info(
+            request,
+            f"Verification of {size:,} events started. It takes about a minute per million events: "
+            "reload this page to see the result.",
+        )
+        return redirect("audit_log")
+    run = audit_chain_verify(actor=actor)
     if run.result == "intact":
         messages.success(request, f"Audit chain intact: {run.events_checked:,} events checked.")
     else:

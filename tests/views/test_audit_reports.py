@@ -3,6 +3,7 @@
 import csv
 import io
 import re
+import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -346,3 +347,18 @@ def test_other_reports_use_a_constant_number_of_queries(admin_client, nurse, phy
     for n in range(25):
         access((nurse, physician)[n % 2])
     assert queries() == few
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_log_is_verified_in_the_background(client, admin_user, scene, settings):
+    settings.AUDIT_VERIFY_IN_REQUEST_MAX = 3
+    client.force_login(admin_user)
+    response = client.post(reverse("audit_verify"), follow=True)
+    assert "reload this page to see the result" in response.content.decode()
+    deadline = time.monotonic() + 20
+    while not AuditVerification.objects.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    run = AuditVerification.objects.get()
+    assert (run.result, run.started_by_id) == ("intact", admin_user.pk)
+    assert AuditEvent.objects.filter(action="verify", actor=admin_user).exists()
+    assert "intact</strong>" in client.get(reverse("audit_log")).content.decode()

@@ -11,12 +11,13 @@ PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 export PIP_BUILD_CONSTRAINT := $(CURDIR)/build-constraints.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help run test test-sqlite test-postgres venv lint format seed check-python clean
+.PHONY: help run test test-sqlite test-postgres venv lint format seed check-python clean pg-roles
 
 help:
 	@echo "make run    set up everything and serve the demo on http://127.0.0.1:$(PORT)"
 	@echo "make test   run the whole test suite (SQLite, then PostgreSQL when reachable)"
 	@echo "make lint   ruff check and format check"
+	@echo "make pg-roles  create the PostgreSQL owner and application roles, migrate, grant (see README)"
 
 check-python:
 	@if [ -z "$(SYSTEM_PYTHON)" ]; then echo "Python 3.12 or newer is required; none found on PATH." >&2; exit 1; fi
@@ -59,3 +60,23 @@ format: venv
 
 clean:
 	rm -rf $(VENV) var/static
+
+# PostgreSQL role separation (README, "PostgreSQL roles"). Safe to run again, and
+# to be run again after every migration: it migrates as the owner, then re-grants.
+PG_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+PG_HOST ?= 127.0.0.1
+PG_PORT ?= 5432
+PG_DB ?= clinic
+PG_OWNER ?= clinic_owner
+PG_APP ?= clinic_app
+PG_OWNER_PASSWORD ?=
+PG_APP_PASSWORD ?=
+PG_OWNER_URL = postgres://$(PG_OWNER)$(if $(PG_OWNER_PASSWORD),:$(PG_OWNER_PASSWORD))@$(PG_HOST):$(PG_PORT)/$(PG_DB)
+
+pg-roles: venv
+	psql "$(PG_ADMIN_URL)" -q -v ON_ERROR_STOP=1 -v owner=$(PG_OWNER) -v app=$(PG_APP) -v db=$(PG_DB) \
+	  -v owner_password="$(PG_OWNER_PASSWORD)" -v app_password="$(PG_APP_PASSWORD)" -f deploy/postgres/roles.sql
+	DATABASE_URL="$(PG_OWNER_URL)" SECRET_KEY="$${SECRET_KEY:-pg-roles-migrate-only}" $(PY) manage.py migrate --no-input
+	psql "$(PG_OWNER_URL)" -q -v ON_ERROR_STOP=1 -c "SET clinic.app_role = '$(PG_APP)'" -f deploy/postgres/grants.sql
+	@echo "Roles ready. The application connects as $(PG_APP):"
+	@echo "  DATABASE_URL=postgres://$(PG_APP):PASSWORD@$(PG_HOST):$(PG_PORT)/$(PG_DB)"

@@ -191,6 +191,11 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 PATIENTS_PER_PAGE = 25
 AUDIT_EVENTS_PER_PAGE = 50
+# Report pages count matching events up to this many; past it they say "more than".
+AUDIT_REPORT_COUNT_CAP = 10_000
+# A verification started from the audit page runs within the request up to this
+# many events (about 15-30 s); past it, on a background thread.
+AUDIT_VERIFY_IN_REQUEST_MAX = env_int("AUDIT_VERIFY_IN_REQUEST_MAX", 300_000)
 
 LOGGING = {
     "version": 1,

@@ -15,7 +15,16 @@ admin.site.unregister(Group)
 class AuditEventAdmin(admin.ModelAdmin):
     """Audit events, read-only, for admins. Every other change goes through the app's actions."""
 
-    list_display = ["occurred_at", "actor_username", "actor_role", "action", "patient", "record_type", "record_id"]
+    list_display = [
+        "seq",
+        "occurred_at",
+        "actor_username",
+        "actor_role",
+        "action",
+        "patient",
+        "record_type",
+        "record_id",
+    ]
     list_filter = ["action", "actor_role"]
     search_fields = ["actor_username", "record_id", "patient__mrn"]
     date_hierarchy = "occurred_at"

@@ -34,8 +34,13 @@ def _postgres_forbid(table: str, events: list[str], message: str) -> tuple[str, 
     return create, drop
 
 
-def forbid_changes(table: str, message: str, events: tuple[str, ...] = ("UPDATE", "DELETE")):
-    """A migration operation installing triggers that refuse `events` on `table`."""
+def forbid_changes(table: str, message: str, events: tuple[str, ...] = ("UPDATE", "DELETE"), *, reverse: bool = False):
+    """A migration operation installing triggers that refuse `events` on `table`.
+
+    With reverse=True it removes them instead (and puts them back when the
+    migration is unapplied): for a migration that must rewrite the table's rows
+    or, on SQLite, rebuild the table (which drops its triggers).
+    """
 
     def sql_for(vendor: str) -> tuple[list[str], list[str]]:
         if vendor == "postgresql":
@@ -54,4 +59,6 @@ def forbid_changes(table: str, message: str, events: tuple[str, ...] = ("UPDATE"
         for statement in sql_for(schema_editor.connection.vendor)[1]:
             schema_editor.execute(statement)
 
+    if reverse:
+        return migrations.RunPython(backwards, forwards)
     return migrations.RunPython(forwards, backwards)

@@ -1,17 +1,19 @@
 """Reads, already scoped to what the user may see."""
 
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from records.models import AuditEvent, Patient, User
+from records.models import DISCLOSURE_ACTIONS, AuditAction, AuditEvent, AuditVerification, Patient, User
 from records.permissions import can, require
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+CHANGE_ACTIONS = (AuditAction.CREATE, AuditAction.UPDATE, AuditAction.DEACTIVATE, AuditAction.REACTIVATE)
+ACCOUNT_CHANGE_ACTIONS = (*CHANGE_ACTIONS, AuditAction.ROLE_CHANGE, AuditAction.PASSWORD_CHANGE)
 
 
 def patient_get(*, user, pk: int) -> Patient:
@@ -41,31 +43,110 @@ def patients_search(*, user, query: str = "", include_inactive: bool = False) ->
     return patients.filter(condition | words)
 
 
+# Report columns an auditor may sort on, and the fields each sorts by. The
+# chain position (unique) breaks ties, so a page never shifts between requests.
+AUDIT_SORTS: dict[str, tuple[str, ...]] = {
+    "seq": (),
+    "when": ("occurred_at",),
+    "user": ("actor_username",),
+    "role": ("actor_role",),
+    "action": ("action",),
+    "patient": ("patient__mrn",),
+    "record": ("record_type", "record_id"),
+    "details": ("reason",),
+    "from": ("ip_address",),
+}
+AUDIT_DEFAULT_SORT = "-when"
+# A pseudo-action for the accounting of disclosures: every print, export or disclosure.
+DISCLOSURES = "disclosures"
+
+
+def audit_ordering(sort: str) -> list[str]:
+    """ORDER BY for a whitelisted sort key ("when", "-user" ...); unknown keys sort newest first."""
+    descending = sort.startswith("-")
+    key = sort.lstrip("-")
+    if key not in AUDIT_SORTS:
+        descending, key = True, AUDIT_DEFAULT_SORT.lstrip("-")
+    sign = "-" if descending else ""
+    return [f"{sign}{name}" for name in (*AUDIT_SORTS[key], "seq")]
+
+
 def audit_events(
     *,
     user,
     actor_id: int | None = None,
+    role: str = "",
     patient_id: int | None = None,
     action: str = "",
+    record_type: str = "",
+    record_id: str = "",
     date_from: date | None = None,
     date_to: date | None = None,
+    sort: str = AUDIT_DEFAULT_SORT,
+    before_seq: int | None = None,
 ) -> QuerySet[AuditEvent]:
-    """Audit events, newest first, for someone whose role may read the audit log."""
+    """Audit events matching the report's filters, for someone whose role may read the audit log.
+
+    Dates are days in the clinic's time zone, both ends included. `before_seq`
+    bounds the report to the events written before a given one (the audit event of
+    the viewing or export itself), so a page and its CSV describe the same moment.
+    """
     if not can(user, "view_audit_log"):
         raise PermissionDenied("Only admins may read the audit log.")
-    events = AuditEvent.objects.select_related("actor", "patient")
+    events = AuditEvent.objects.select_related("patient")
     if actor_id:
         events = events.filter(actor_id=actor_id)
+    if role:
+        events = events.filter(actor_role="" if role == "none" else role)
     if patient_id:
         events = events.filter(patient_id=patient_id)
-    if action:
+    if action == DISCLOSURES:
+        events = events.filter(action__in=DISCLOSURE_ACTIONS)
+    elif action:
         events = events.filter(action=action)
+    if record_type:
+        events = events.filter(record_type=record_type)
+    if record_id:
+        events = events.filter(record_id=record_id)
     zone = timezone.get_current_timezone()
     if date_from:
         events = events.filter(occurred_at__gte=datetime.combine(date_from, time.min, tzinfo=zone))
     if date_to:
-        events = events.filter(occurred_at__lte=datetime.combine(date_to, time.max, tzinfo=zone))
-    return events.order_by("-occurred_at", "-id")
+        events = events.filter(occurred_at__lt=datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=zone))
+    if before_seq:
+        events = events.filter(seq__lt=before_seq)
+    return events.order_by(*audit_ordering(sort))
+
+
+def audit_access_by_person(*, user, patient_id: int, date_from=None, date_to=None, before_seq=None):
+    """Who has touched one patient's records: per account and role, how often and when (one query)."""
+    events = audit_events(user=user, patient_id=patient_id, date_from=date_from, date_to=date_to, before_seq=before_seq)
+    return (
+        events.order_by()
+        .values("actor_id", "actor_username", "actor_role")
+        .annotate(
+            views=Count("id", filter=Q(action=AuditAction.VIEW)),
+            changes=Count("id", filter=Q(action__in=CHANGE_ACTIONS)),
+            disclosures=Count("id", filter=Q(action__in=DISCLOSURE_ACTIONS)),
+            total=Count("id"),
+            first=Min("occurred_at"),
+            last=Max("occurred_at"),
+        )
+        .order_by("-last", "actor_username")
+    )
+
+
+def audit_account_changes(*, user, account_id: int) -> QuerySet[AuditEvent]:
+    """Changes made to one account (creation, role changes, (de)activations, password), with who made them."""
+    return audit_events(user=user, record_type="user", record_id=str(account_id)).filter(
+        action__in=ACCOUNT_CHANGE_ACTIONS
+    )
+
+
+def audit_last_verification(*, user) -> AuditVerification | None:
+    if not can(user, "view_audit_log"):
+        raise PermissionDenied("Only admins may read the audit log.")
+    return AuditVerification.objects.select_related("started_by").order_by("-finished_at", "-id").first()
 
 
 def accounts_list(*, user) -> QuerySet[User]:

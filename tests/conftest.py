@@ -2,13 +2,14 @@ import itertools
 from datetime import date
 
 import pytest
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.test import TransactionTestCase
 
 from records.actions.accounts import account_create
 from records.actions.context import Actor
 from records.actions.patients import patient_create
-from records.permissions import Role
+from records.permissions import Role, sync_role_groups
 from tests.dbtools import triggers_suspended
 
 PASSWORD = "Chairside-test-pass-1"
@@ -35,6 +36,8 @@ def _flush_past_protective_triggers():
     def teardown(self):
         with triggers_suspended():
             original(self)
+        # The flush also empties what the data migrations wrote: put the role groups back.
+        sync_role_groups(django_apps)
 
     TransactionTestCase._fixture_teardown = teardown
     yield

@@ -15,16 +15,28 @@ class AuditAction(models.TextChoices):
     PASSWORD_CHANGE = "password_change", "Password change"
     ROLE_CHANGE = "role_change", "Role change"
     SEARCH = "search", "Search"
+    # Disclosures (45 CFR 170.315(d)(11)): a patient's records leaving the system.
+    PRINT = "print", "Print"
+    EXPORT = "export", "Export"
+    DISCLOSURE = "disclosure", "Disclosure"
+    VERIFY = "verify", "Chain verification"
+
+
+# The kinds that make up the accounting of disclosures.
+DISCLOSURE_ACTIONS = (AuditAction.PRINT, AuditAction.EXPORT, AuditAction.DISCLOSURE)
 
 
 class AuditEvent(models.Model):
     """One entry of the append-only audit log (FHIR AuditEvent; ASTM E2147).
 
     The database refuses UPDATE and DELETE on this table (see the migration that
-    installs the triggers). Rows are only ever written by records.actions.audit.
+    installs the triggers). Rows are only ever written by records.actions.audit,
+    which also links each event to the previous one (records.audit_chain).
     """
 
-    occurred_at = models.DateTimeField(db_index=True, help_text="Server time, stored in UTC.")
+    # Position in the hash chain: 1, 2, 3 ... in the order the events were written.
+    seq = models.PositiveBigIntegerField(unique=True, editable=False)
+    occurred_at = models.DateTimeField(help_text="Server time, stored in UTC.")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -39,17 +51,65 @@ class AuditEvent(models.Model):
     reason = models.TextField(blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=512, blank=True)
+    prev_hash = models.CharField(max_length=64, editable=False, help_text="entry_hash of the event at seq - 1.")
+    entry_hash = models.CharField(max_length=64, editable=False, help_text="SHA-256 of this event's content.")
 
     class Meta:
-        ordering = ["-occurred_at", "-id"]
+        ordering = ["-occurred_at", "-seq"]
+        # Reports filter by one of these and a period, newest first with seq as the
+        # tie-breaker, so each index ends in (occurred_at, seq) and serves the sort too.
         indexes = [
-            models.Index(fields=["patient", "occurred_at"], name="audit_patient_time_idx"),
-            models.Index(fields=["actor", "occurred_at"], name="audit_actor_time_idx"),
-            models.Index(fields=["action", "occurred_at"], name="audit_action_time_idx"),
+            models.Index(fields=["occurred_at", "seq"], name="audit_time_idx"),
+            models.Index(fields=["patient", "occurred_at", "seq"], name="audit_patient_time_idx"),
+            models.Index(fields=["actor", "occurred_at", "seq"], name="audit_actor_time_idx"),
+            models.Index(fields=["action", "occurred_at", "seq"], name="audit_action_time_idx"),
+            models.Index(fields=["record_type", "record_id", "occurred_at"], name="audit_record_time_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(seq__gte=1), name="audit_seq_positive"),
         ]
         permissions = [
             ("view_audit_log", "Can read the audit log"),
+            ("verify_audit_chain", "Can start a verification of the audit chain"),
         ]
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_username or '-'} {self.action} {self.record_type}"
+
+
+class VerificationResult(models.TextChoices):
+    INTACT = "intact", "Intact"
+    TAMPERED = "tampered", "Tampering detected"
+
+
+class AuditVerification(models.Model):
+    """One run of the audit chain's verification (append-only, like the log itself)."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # "verify_audit command" or the admin's username.
+    started_by_name = models.CharField(max_length=150)
+    result = models.CharField(max_length=16, choices=VerificationResult.choices)
+    events_checked = models.PositiveBigIntegerField()
+    rows_per_second = models.PositiveIntegerField()
+    # The last good position and its hash: the next run checks they are unchanged.
+    head_seq = models.PositiveBigIntegerField(null=True, blank=True)
+    head_hash = models.CharField(max_length=64, blank=True)
+    first_bad_seq = models.PositiveBigIntegerField(null=True, blank=True)
+    first_bad_event_id = models.BigIntegerField(null=True, blank=True)
+    problem = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-finished_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(result="intact", problem="") | models.Q(result="tampered") & ~models.Q(problem=""),
+                name="verification_result_matches_problem",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.finished_at:%Y-%m-%d %H:%M:%S} {self.result} ({self.events_checked} events)"

@@ -1,6 +1,7 @@
-from functools import wraps
+from functools import cached_property, wraps
 
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 
 from records.permissions import can
 
@@ -27,3 +28,27 @@ def apply_action_errors(form, exc) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc)
+
+
+class CappedPaginator(Paginator):
+    """Counts at most `cap` rows.
+
+    An exact COUNT(*) over a million audit events costs more than the page itself;
+    past the cap the page says "more than N" and asks for narrower filters.
+    """
+
+    def __init__(self, object_list, per_page, *, cap: int):
+        super().__init__(object_list, per_page)
+        self.cap = cap
+
+    @cached_property
+    def _bounded_count(self) -> int:
+        return self.object_list.order_by()[: self.cap + 1].count()
+
+    @cached_property
+    def count(self) -> int:
+        return min(self._bounded_count, self.cap)
+
+    @property
+    def capped(self) -> bool:
+        return self._bounded_count > self.cap

@@ -12,4 +12,6 @@ def clinic(request):
         "clinic_role": role,
         "user_can": dict.fromkeys(allowed, True),
         "demo_mode": settings.DEMO_MODE,
+        "idle_timeout_seconds": settings.IDLE_TIMEOUT_SECONDS,
+        "idle_warning_seconds": settings.IDLE_WARNING_SECONDS,
     }

@@ -15,6 +15,14 @@ class AuditAction(models.TextChoices):
     PASSWORD_CHANGE = "password_change", "Password change"
     ROLE_CHANGE = "role_change", "Role change"
     SEARCH = "search", "Search"
+    LOCKOUT = "lockout", "Log-in locked out"
+    MFA_ENROL = "mfa_enrol", "Two-factor enrolment"
+    MFA_VERIFY = "mfa_verify", "Two-factor sign-in"
+    MFA_FAILED = "mfa_failed", "Failed two-factor code"
+    MFA_RESET = "mfa_reset", "Two-factor re-enrolment required"
+    REAUTH = "reauth", "Re-authentication"
+    REAUTH_FAILED = "reauth_failed", "Failed re-authentication"
+    TIMEOUT = "timeout", "Signed out when idle"
 
 
 class AuditEvent(models.Model):

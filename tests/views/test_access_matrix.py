@@ -18,6 +18,11 @@ ACCESS = {
     "login": {ANON: 200, NURSE: 302, PHYSICIAN: 302, ADMIN: 302},
     "logout": {ANON: LOGIN, NURSE: 405, PHYSICIAN: 405, ADMIN: 405},
     "password_change": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 200},
+    # Signed-in users have passed the code step already: both pages send them on.
+    "mfa_verify": {ANON: LOGIN, NURSE: 302, PHYSICIAN: 302, ADMIN: 302},
+    "mfa_enrol": {ANON: LOGIN, NURSE: 302, PHYSICIAN: 302, ADMIN: 302},
+    "session_keepalive": {ANON: 401, NURSE: 200, PHYSICIAN: 200, ADMIN: 200},
+    "reauth": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 200},
     "patient_list": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 403},
     "patient_register": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 403},
     "patient_detail": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 403},
@@ -30,6 +35,7 @@ ACCESS = {
     "account_role": {ANON: LOGIN, NURSE: 405, PHYSICIAN: 405, ADMIN: 405},
     "account_deactivate": {ANON: LOGIN, NURSE: 405, PHYSICIAN: 405, ADMIN: 405},
     "account_reactivate": {ANON: LOGIN, NURSE: 405, PHYSICIAN: 405, ADMIN: 405},
+    "account_mfa_reset": {ANON: LOGIN, NURSE: 405, PHYSICIAN: 405, ADMIN: 405},
 }
 
 

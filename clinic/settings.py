@@ -276,4 +276,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Lock-outs are in the audit log; axes' own per-attempt lines would only repeat them.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -1,6 +1,7 @@
 """Signing in: password, lock-out, the authenticator step, a first password change, staying signed in."""
 
 import time
+from urllib.parse import urlencode
 
 import qrcode
 import qrcode.image.svg
@@ -50,6 +51,15 @@ class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def get_success_url(self):
+        """After the password, straight to the authenticator step (the page asked for comes after it)."""
+        target = super().get_success_url()
+        user = self.request.user
+        if not user.is_authenticated or mfa_exempt(user):
+            return target
+        step = "mfa_verify" if confirmed_device(user) is not None else "mfa_enrol"
+        return f"{reverse(step)}?{urlencode({'next': target})}"
 
 
 def locked_out(request, original_response=None, credentials=None):

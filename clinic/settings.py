@@ -264,6 +264,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "records.views.auth.locked_out"
 AXES_CLIENT_IP_CALLABLE = "records.actions.context.client_ip"
+AXES_USERNAME_CALLABLE = "records.actions.context.login_username"
 AXES_VERBOSE = False
 
 # The number of proxies in front of the app whose X-Forwarded-For is trusted for

@@ -2,7 +2,9 @@ import itertools
 from datetime import date
 
 import pytest
+from django.apps import apps as django_apps
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.test import Client, TransactionTestCase
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -10,7 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from records.actions.accounts import account_create
 from records.actions.context import Actor
 from records.actions.patients import patient_create
-from records.permissions import Role
+from records.permissions import Role, sync_role_groups
 from tests.dbtools import triggers_suspended
 
 PASSWORD = "Chairside-test-pass-1"
@@ -85,6 +87,9 @@ def system_actor() -> Actor:
 def make_user(db, system_actor):
     def make(role: Role | str, username: str | None = None, **names):
         role = Role(role)
+        if not Group.objects.filter(name=role.value).exists():
+            # A transactional test before this one emptied every table, the role groups too.
+            sync_role_groups(django_apps)
         username = username or f"{role.value}{next(_serial)}"
         return account_create(
             actor=system_actor,

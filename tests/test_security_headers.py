@@ -109,7 +109,7 @@ def test_check_deploy_is_clean_under_production_settings():
         "SECURE_SSL_REDIRECT": "1",
         "DATABASE_URL": f"sqlite:///{ROOT / 'var' / 'deploy-check.sqlite3'}",
     }
-    result = subprocess.run(  # noqa: S603 (fixed argument list)
+    result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env=env,

@@ -6,33 +6,63 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('records', '0003_audit_append_only'),
+        ("records", "0003_audit_append_only"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='must_change_password',
+            model_name="user",
+            name="must_change_password",
             field=models.BooleanField(default=False),
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='action',
-            field=models.CharField(choices=[('create', 'Create'), ('update', 'Update'), ('view', 'View'), ('deactivate', 'Deactivate'), ('reactivate', 'Reactivate'), ('login', 'Log in'), ('logout', 'Log out'), ('login_failed', 'Failed log-in'), ('access_denied', 'Access denied'), ('password_change', 'Password change'), ('role_change', 'Role change'), ('search', 'Search'), ('lockout', 'Log-in locked out'), ('mfa_enrol', 'Two-factor enrolment'), ('mfa_verify', 'Two-factor sign-in'), ('mfa_failed', 'Failed two-factor code'), ('mfa_reset', 'Two-factor re-enrolment required'), ('reauth', 'Re-authentication'), ('reauth_failed', 'Failed re-authentication'), ('timeout', 'Signed out when idle')], max_length=32),
+            model_name="auditevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("create", "Create"),
+                    ("update", "Update"),
+                    ("view", "View"),
+                    ("deactivate", "Deactivate"),
+                    ("reactivate", "Reactivate"),
+                    ("login", "Log in"),
+                    ("logout", "Log out"),
+                    ("login_failed", "Failed log-in"),
+                    ("access_denied", "Access denied"),
+                    ("password_change", "Password change"),
+                    ("role_change", "Role change"),
+                    ("search", "Search"),
+                    ("lockout", "Log-in locked out"),
+                    ("mfa_enrol", "Two-factor enrolment"),
+                    ("mfa_verify", "Two-factor sign-in"),
+                    ("mfa_failed", "Failed two-factor code"),
+                    ("mfa_reset", "Two-factor re-enrolment required"),
+                    ("reauth", "Re-authentication"),
+                    ("reauth_failed", "Failed re-authentication"),
+                    ("timeout", "Signed out when idle"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.CreateModel(
-            name='RecoveryCode',
+            name="RecoveryCode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code_hash', models.CharField(max_length=256)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('used_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='recovery_codes', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code_hash", models.CharField(max_length=256)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("used_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="recovery_codes",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['user', 'used_at'], name='recovery_code_user_idx')],
+                "indexes": [models.Index(fields=["user", "used_at"], name="recovery_code_user_idx")],
             },
         ),
     ]

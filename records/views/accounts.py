@@ -116,7 +116,5 @@ def account_mfa_reset(request, pk: int):
     except (ActionRefused, ValidationError) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
     else:
-        messages.success(
-            request, f"{account.printed_name} must set up an authenticator app at the next log-in."
-        )
+        messages.success(request, f"{account.printed_name} must set up an authenticator app at the next log-in.")
     return redirect("account_list")

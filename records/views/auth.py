@@ -1,5 +1,6 @@
 """Signing in: password, lock-out, the authenticator step, a first password change, staying signed in."""
 
+import math
 import time
 from urllib.parse import urlencode
 
@@ -151,9 +152,7 @@ def mfa_enrol_view(request):
     actor = actor_from_request(request)
     device = None
     if request.method == "POST":
-        device = TOTPDevice.objects.filter(
-            pk=request.session.get(ENROL_DEVICE_KEY), user=user, confirmed=False
-        ).first()
+        device = TOTPDevice.objects.filter(pk=request.session.get(ENROL_DEVICE_KEY), user=user, confirmed=False).first()
     form = MfaEnrolForm(request.POST or None)
     if request.method == "POST" and device is not None and form.is_valid():
         try:
@@ -201,7 +200,7 @@ def session_keepalive(request):
     last = request.session.get(LAST_ACTIVITY_KEY) or time.time()
     if request.method == "POST" and not is_background(request):
         last = time.time()  # the middleware records it as activity
-    remaining = max(0, int(settings.IDLE_TIMEOUT_SECONDS - (time.time() - last)))
+    remaining = max(0, math.ceil(settings.IDLE_TIMEOUT_SECONDS - (time.time() - last)))
     return JsonResponse({"remaining": remaining, "timeout": settings.IDLE_TIMEOUT_SECONDS})
 
 

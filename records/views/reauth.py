@@ -112,10 +112,7 @@ def reauth_required(purpose: str):
                 if _too_many_failures(request):
                     return _signed_out(request)
             carried = [
-                (name, value)
-                for name, values in request.POST.lists()
-                if name not in REAUTH_FIELDS
-                for value in values
+                (name, value) for name, values in request.POST.lists() if name not in REAUTH_FIELDS for value in values
             ]
             return render(
                 request,

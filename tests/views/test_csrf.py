@@ -20,7 +20,11 @@ STATE_CHANGING = sorted(
 GOOD_POSTS = {
     "login": {"username": "nurse_a", "password": PASSWORD},
     "logout": {},
-    "password_change": {"old_password": PASSWORD, "new_password1": "Brand-new-pass-99", "new_password2": "Brand-new-pass-99"},
+    "password_change": {
+        "old_password": PASSWORD,
+        "new_password1": "Brand-new-pass-99",
+        "new_password2": "Brand-new-pass-99",
+    },
     "mfa_verify": {"code": "123456"},
     "mfa_enrol": {"token": "123456"},
     "session_keepalive": {},
@@ -101,7 +105,9 @@ def test_the_same_post_with_the_token_goes_through(make_user):
     client.force_login(make_user(Role.NURSE))
     form = client.get(reverse("patient_register")).content.decode()
     token = form.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
-    response = client.post(reverse("patient_register"), {**GOOD_POSTS["patient_register"], "csrfmiddlewaretoken": token})
+    response = client.post(
+        reverse("patient_register"), {**GOOD_POSTS["patient_register"], "csrfmiddlewaretoken": token}
+    )
     assert response.status_code == 302
     assert Patient.objects.filter(mrn="CSRF-1").exists()
 

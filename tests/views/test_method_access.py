@@ -82,10 +82,16 @@ def test_method_by_role(client, make_user, patient, nurse, name, role, method):
     verified_device(nurse)
     if role != ANON:
         client.force_login(make_user(role))
-    kwargs = {"pk": patient.pk} if name.startswith("patient_") and name not in {
-        "patient_list",
-        "patient_register",
-    } else {}
+    kwargs = (
+        {"pk": patient.pk}
+        if name.startswith("patient_")
+        and name
+        not in {
+            "patient_list",
+            "patient_register",
+        }
+        else {}
+    )
     if name in {"account_role", "account_deactivate", "account_reactivate", "account_mfa_reset"}:
         kwargs = {"pk": nurse.pk}
     url = reverse(name, kwargs=kwargs)

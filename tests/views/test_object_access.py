@@ -14,7 +14,9 @@ ACCOUNT_URLS = ["account_role", "account_deactivate", "account_reactivate", "acc
 
 def request(client, name, pk):
     method = "get" if name in {"patient_detail", "patient_edit"} else "post"
-    return getattr(client, method)(reverse(name, args=[pk]), {"reason": "Probe", "role": "admin"} if method == "post" else {})
+    return getattr(client, method)(
+        reverse(name, args=[pk]), {"reason": "Probe", "role": "admin"} if method == "post" else {}
+    )
 
 
 @pytest.mark.parametrize("name", PATIENT_URLS)

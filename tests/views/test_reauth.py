@@ -19,7 +19,9 @@ def admin_client(client, admin_user):
 
 
 def change_role(client, account, **extra):
-    return client.post(reverse("account_role", args=[account.pk]), {"role": "physician", "reason": "Qualified", **extra})
+    return client.post(
+        reverse("account_role", args=[account.pk]), {"role": "physician", "reason": "Qualified", **extra}
+    )
 
 
 def current_role(account):

@@ -88,9 +88,9 @@ def test_enrolment_shows_a_qr_code_once_and_recovery_codes_once_stored_hashed(cl
     assert response.url.startswith(reverse("mfa_enrol"))
     page = client.get(reverse("mfa_enrol")).content.decode()
     assert "<svg" in page and 'aria-label="QR code for your authenticator app"' in page
-    first_key = re.search(r'data-otp-key>([A-Z2-7 ]+)<', page).group(1)
+    first_key = re.search(r"data-otp-key>([A-Z2-7 ]+)<", page).group(1)
     second = client.get(reverse("mfa_enrol")).content.decode()
-    assert re.search(r'data-otp-key>([A-Z2-7 ]+)<', second).group(1) != first_key  # never the same key twice
+    assert re.search(r"data-otp-key>([A-Z2-7 ]+)<", second).group(1) != first_key  # never the same key twice
     device = TOTPDevice.objects.get(user=user)
     assert not device.confirmed
 
@@ -211,12 +211,20 @@ class TestFirstPasswordChange:
         assert "Choose your own password" in page
         same = client.post(
             reverse("password_change"),
-            {"old_password": "Temporary-pass-77", "new_password1": "Temporary-pass-77", "new_password2": "Temporary-pass-77"},
+            {
+                "old_password": "Temporary-pass-77",
+                "new_password1": "Temporary-pass-77",
+                "new_password2": "Temporary-pass-77",
+            },
         )
         assert "different from the current one" in same.content.decode()
         changed = client.post(
             reverse("password_change"),
-            {"old_password": "Temporary-pass-77", "new_password1": "Own-chosen-pass-88", "new_password2": "Own-chosen-pass-88"},
+            {
+                "old_password": "Temporary-pass-77",
+                "new_password1": "Own-chosen-pass-88",
+                "new_password2": "Own-chosen-pass-88",
+            },
         )
         assert changed.status_code == 302
         account.refresh_from_db()
@@ -230,8 +238,21 @@ class TestFirstPasswordChange:
         client.force_login(admin_user)
         client.post(
             reverse("account_new"),
-            {"username": "via_form", "first_name": "Via", "last_name": "Form", "role": "nurse", "password": "Temporary-pass-77"},
+            {
+                "username": "via_form",
+                "first_name": "Via",
+                "last_name": "Form",
+                "role": "nurse",
+                "password": "Temporary-pass-77",
+            },
         )
         from records.models import User
 
         assert User.objects.get(username="via_form").must_change_password
+
+
+def test_a_very_long_username_is_a_failed_log_in_not_a_server_error(client):
+    """django-axes' username column holds 255 characters; PostgreSQL refused longer ones."""
+    response = post_login(client, "n" * 5000, "whatever-password")
+    assert response.status_code == 200
+    assert AuditEvent.objects.filter(action="login_failed", actor_username="n" * 150).exists()

@@ -46,7 +46,9 @@ def test_no_page_runs_markup_from_a_record(client, make_user, hostile_patient, h
     client.force_login(user)
     for name in pages_for(role):
         kwargs = {"pk": hostile_patient.pk} if name in {"patient_detail", "patient_edit"} else {}
-        html = client.get(reverse(name, kwargs=kwargs), {"q": "ohara"} if name == "patient_list" else {}).content.decode()
+        html = client.get(
+            reverse(name, kwargs=kwargs), {"q": "ohara"} if name == "patient_list" else {}
+        ).content.decode()
         assert SCRIPT not in html, name
         assert IMG not in html and "<img" not in html, name
 
@@ -70,7 +72,10 @@ def test_the_text_is_shown_escaped_where_it_belongs(client, nurse, admin_user, h
 
 def test_the_admin_form_shows_a_hostile_username_attempt_escaped(client, admin_user):
     client.force_login(admin_user)
-    response = client.post(reverse("account_new"), {"username": SCRIPT, "first_name": SCRIPT, "last_name": "x", "role": "nurse", "password": "Long-enough-pass-1"})
+    response = client.post(
+        reverse("account_new"),
+        {"username": SCRIPT, "first_name": SCRIPT, "last_name": "x", "role": "nurse", "password": "Long-enough-pass-1"},
+    )
     html = response.content.decode()
     assert SCRIPT not in html
     assert "Use letters, digits and @ . + - _ only." in html
@@ -78,7 +83,12 @@ def test_the_admin_form_shows_a_hostile_username_attempt_escaped(client, admin_u
 
 def test_account_create_action_escapes_names_in_the_navbar(client, system_actor):
     account = account_create(
-        actor=system_actor, username="navbar", first_name=SCRIPT, last_name="N", role=Role.NURSE, password="Long-enough-pass-1"
+        actor=system_actor,
+        username="navbar",
+        first_name=SCRIPT,
+        last_name="N",
+        role=Role.NURSE,
+        password="Long-enough-pass-1",
     )
     client.force_login(account)
     assert SCRIPT not in client.get(reverse("patient_list")).content.decode()

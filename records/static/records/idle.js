@@ -129,67 +129,64 @@
   var countdown = document.querySelector("[data-idle-countdown]");
   var stay = document.querySelector("[data-idle-stay]");
   var deadline = Date.now() + timeout * 1000;
+  var asking = false;
   var ticker = null;
 
   function csrfToken() {
     try { return JSON.parse(body.getAttribute("hx-headers"))["X-CSRFToken"]; } catch (e) { return ""; }
   }
 
+  /* Seconds the server still gives this session (another tab may have kept it alive). 0: it has ended. */
+  function askServer(method) {
+    var options = { method: method, credentials: "same-origin", redirect: "manual", headers: {} };
+    if (method === "POST") {
+      options.headers["X-CSRFToken"] = csrfToken();
+    } else {
+      options.headers["X-Background-Refresh"] = "1";
+    }
+    return fetch(keepaliveUrl, options)
+      .then(function (response) { return response.ok ? response.json() : { remaining: 0 }; })
+      .then(function (data) { return data.remaining || 0; })
+      .catch(function () { return 0; });
+  }
+
   function signOutNow() {
+    window.clearInterval(ticker);
     var entries = unsavedEntries(null);
     if (entries) { entries.interrupted = true; write(entries); }
     window.location.reload();
   }
 
-  function hideWarning() {
-    if (dialog) { dialog.hidden = true; }
+  function showWarning(show) {
+    if (!dialog) { return; }
+    var wasHidden = dialog.hidden;
+    dialog.hidden = !show;
+    if (show && wasHidden && stay) { stay.focus(); }
   }
 
   function tick() {
-    var left = Math.round((deadline - Date.now()) / 1000);
-    if (left <= 0) {
-      window.clearInterval(ticker);
-      signOutNow();
-      return;
-    }
-    if (left <= warning) {
-      if (dialog && dialog.hidden) {
-        // Another tab may have kept the session alive: ask the server before warning.
-        fetch(keepaliveUrl, { headers: { "X-Background-Refresh": "1" }, credentials: "same-origin" })
-          .then(function (response) { return response.ok ? response.json() : { remaining: 0 }; })
-          .then(function (data) {
-            deadline = Date.now() + data.remaining * 1000;
-            if (data.remaining > warning) { hideWarning(); } else if (dialog) {
-              dialog.hidden = false;
-              if (stay) { stay.focus(); }
-            }
-          })
-          .catch(function () { /* offline: keep counting */ });
-        if (dialog) { dialog.hidden = false; }
-      }
-      if (countdown) { countdown.textContent = String(left); }
-    } else {
-      hideWarning();
+    var left = Math.ceil((deadline - Date.now()) / 1000);
+    if (countdown) { countdown.textContent = String(Math.max(left, 0)); }
+    if (left > warning) { showWarning(false); return; }
+    if (asking) { return; }
+    if (left <= 0 || (dialog && dialog.hidden)) {
+      asking = true;
+      askServer("GET").then(function (remaining) {
+        asking = false;
+        if (remaining <= 0) { signOutNow(); return; }
+        deadline = Date.now() + remaining * 1000;
+        showWarning(remaining <= warning);
+      });
     }
   }
 
   if (stay) {
     stay.addEventListener("click", function () {
-      fetch(keepaliveUrl, {
-        method: "POST",
-        headers: { "X-CSRFToken": csrfToken() },
-        credentials: "same-origin"
-      })
-        .then(function (response) { return response.ok ? response.json() : { remaining: 0 }; })
-        .then(function (data) {
-          if (data.remaining > 0) {
-            deadline = Date.now() + data.remaining * 1000;
-            hideWarning();
-          } else {
-            signOutNow();
-          }
-        })
-        .catch(function () { /* offline: the next tick decides */ });
+      askServer("POST").then(function (remaining) {
+        if (remaining <= 0) { signOutNow(); return; }
+        deadline = Date.now() + remaining * 1000;
+        showWarning(false);
+      });
     });
   }
 

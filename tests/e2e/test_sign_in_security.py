@@ -158,3 +158,28 @@ def test_pages_run_under_the_content_security_policy_without_violations(live_ser
     # htmx is loaded and allowed to run.
     assert page.evaluate("typeof window.htmx") == "object"
     assert violations == []
+
+
+def test_admin_confirms_with_the_password_before_changing_a_role(live_server, page, admin_user, nurse, shot):
+    from records.permissions import role_of
+
+    page.set_viewport_size({"width": 1280, "height": 800})
+    log_in(page, live_server, "admin_a", PASSWORD)
+    page.get_by_role("link", name="Accounts").click()
+    expect(page.get_by_role("heading", name="Accounts")).to_be_visible()
+    assert axe_violations(page) == []
+    shot(page, "accounts-with-authenticator")
+
+    page.get_by_label("New role for nurse_a").select_option("physician")
+    page.get_by_label("Reason for role change").first.fill("Now a physician")
+    page.get_by_role("button", name="Change").first.click()
+    expect(page.get_by_role("heading", name="Confirm it is you")).to_be_visible()
+    expect(page.get_by_text("Before changing a role")).to_be_visible()
+    assert axe_violations(page) == []
+    shot(page, "reauth-confirm")
+    page.get_by_label("Your password").fill(PASSWORD)
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_text("Nina Reyes is now Physician.")).to_be_visible()
+    nurse.refresh_from_db()
+    nurse._clinic_role = False
+    assert role_of(nurse) == Role.PHYSICIAN

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -88,7 +89,9 @@ def reauth_required(purpose: str):
     A POST without a recent re-authentication gets a confirmation page that posts
     the same fields back to the same URL together with the password or code, so
     nothing typed is lost; the view then runs with the original fields only. A GET
-    (e.g. an export link) is sent to the `reauth` page, which returns to it.
+    (e.g. an export link) is sent to the `reauth` page, which returns to it. An
+    htmx request gets `HX-Redirect` to the `reauth` page, which returns to the page
+    the request came from; the person then repeats the action within the window.
     Successes and failures are audited; REAUTH_MAX_FAILURES wrong tries sign the
     person out.
     """
@@ -98,6 +101,12 @@ def reauth_required(purpose: str):
         def wrapped(request, *args, **kwargs):
             if recently_reauthenticated(request):
                 return view(request, *args, **kwargs)
+            if getattr(request, "htmx", False):
+                # A fragment cannot hold the confirmation page: send the whole tab to it, and back after.
+                back = _safe_back(request)
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = f"{reverse('reauth')}?{urlencode({'next': back})}"
+                return response
             if request.method != "POST":
                 return redirect(f"{reverse('reauth')}?{urlencode({'next': request.get_full_path()})}")
             form = None

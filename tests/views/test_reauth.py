@@ -142,3 +142,14 @@ def test_the_reauth_page_returns_to_a_get_link(admin_client):
 def test_the_reauth_page_never_returns_to_another_site(admin_client):
     response = admin_client.post(reverse("reauth"), {"next": "https://evil.example/", "reauth_password": PASSWORD})
     assert response.url == reverse("home")
+
+
+def test_an_htmx_request_sends_the_whole_tab_to_the_confirmation_and_back(admin_client, nurse):
+    response = admin_client.post(
+        reverse("account_role", args=[nurse.pk]),
+        {"role": "physician", "reason": "Qualified"},
+        headers={"HX-Request": "true", "Referer": "http://testserver/accounts/"},
+    )
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == reverse("reauth") + "?next=http%3A%2F%2Ftestserver%2Faccounts%2F"
+    assert current_role(nurse) == Role.NURSE

@@ -172,3 +172,36 @@ def test_login(client, nurse, username, password):
     assert "_auth_user_id" not in client.session
     assert User.objects.count() == accounts
     assert shows_an_error(response)
+
+
+@FUZZ
+@given(code=st.one_of(texts, st.integers(min_value=0, max_value=999_999).map(lambda n: f"{n:06d}")))
+def test_authenticator_code(client, nurse, code):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.conftest import verified_device
+
+    device = verified_device(nurse)
+    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_count=0)
+    client.logout()
+    client.post(reverse("login"), {"username": "nurse_a", "password": PASSWORD})
+    response = client.post(reverse("mfa_verify"), {"code": code})
+    assert response.status_code in (200, 302)
+    if response.status_code == 200:
+        assert shows_an_error(response)
+        assert client.get("/patients/").status_code == 302
+
+
+@FUZZ
+@given(password=texts, code=texts)
+def test_reauth_form(client, admin_user, nurse, password, code):
+    client.force_login(admin_user)
+    before = role_of(User.objects.get(pk=nurse.pk))
+    response = client.post(
+        reverse("account_role", args=[nurse.pk]),
+        {"role": "physician", "reason": "Fuzz", "reauth_password": password, "reauth_code": code},
+    )
+    assert response.status_code in (200, 302)
+    if response.status_code == 200:
+        assert role_of(User.objects.get(pk=nurse.pk)) == before
+        assert shows_an_error(response)

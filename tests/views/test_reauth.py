@@ -153,3 +153,14 @@ def test_an_htmx_request_sends_the_whole_tab_to_the_confirmation_and_back(admin_
     assert response.status_code == 204
     assert response["HX-Redirect"] == reverse("reauth") + "?next=http%3A%2F%2Ftestserver%2Faccounts%2F"
     assert current_role(nurse) == Role.NURSE
+
+
+def test_the_account_list_uses_a_constant_number_of_queries(admin_client, make_user, django_assert_max_num_queries):
+    make_user(Role.NURSE)
+    with django_assert_max_num_queries(12) as few:
+        admin_client.get(reverse("account_list"))
+    for _ in range(15):
+        verified_device(make_user(Role.PHYSICIAN))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = admin_client.get(reverse("account_list"))
+    assert response.content.decode().count("Require re-enrolment") == 15

@@ -7,7 +7,7 @@ from django.urls import reverse
 from records.models import AuditEvent, Patient, User
 from records.permissions import Role
 from tests.conftest import PASSWORD, verified_device
-from tests.views.test_method_access import METHOD_ACCESS, snapshot
+from tests.views.test_method_access import METHOD_ACCESS, snapshot, url_for
 
 pytestmark = pytest.mark.django_db
 
@@ -81,15 +81,10 @@ def test_post_without_a_csrf_token_is_refused(name, make_user, patient, nurse):
     role = who_may_post(name)
     if role != "anonymous":
         client.force_login(make_user(Role(role), f"csrf_{role}"))
-    kwargs = {}
-    if name.startswith("patient_") and name != "patient_register":
-        kwargs = {"pk": patient.pk}
-    elif name.startswith("account_") and name != "account_new":
-        kwargs = {"pk": nurse.pk}
     before = (snapshot(nurse), Patient.objects.count(), User.objects.count())
     events_before = AuditEvent.objects.exclude(action="access_denied").count()
 
-    response = client.post(reverse(name, kwargs=kwargs), GOOD_POSTS[name])
+    response = client.post(url_for(name, patient=patient, account=nurse), GOOD_POSTS[name])
 
     assert response.status_code == 403, name
     assert "CSRF" in response.content.decode()

@@ -12,7 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from records.models import AuditEvent, Patient, RecoveryCode, User
 from records.permissions import role_of
-from tests.views.test_access_matrix import ADMIN, ANON, LOGIN, NURSE, PHYSICIAN, project_url_names
+from tests.views.test_access_matrix import ADMIN, ANON, LOGIN, NURSE, PHYSICIAN, _flat_patterns, project_url_names
 
 ROLES = (ANON, NURSE, PHYSICIAN, ADMIN)
 
@@ -53,6 +53,18 @@ METHOD_ACCESS = {
 }
 
 
+def url_for(name: str, *, patient, account) -> str:
+    """The URL of `name` with real objects for its parameters, chosen by the name's first word.
+
+    Same convention as `url_kwargs` in test_access_matrix: add an entry for a new kind of object.
+    """
+    pattern = next(p for p in _flat_patterns() if p.name == name)
+    if not pattern.pattern.converters:
+        return reverse(name)
+    objects = {"patient": {"pk": patient.pk}, "account": {"pk": account.pk}}
+    return reverse(name, kwargs=objects[name.split("_")[0]])
+
+
 def test_every_url_has_a_method_row():
     assert project_url_names() == set(METHOD_ACCESS)
     for name, methods in METHOD_ACCESS.items():
@@ -82,19 +94,7 @@ def test_method_by_role(client, make_user, patient, nurse, name, role, method):
     verified_device(nurse)
     if role != ANON:
         client.force_login(make_user(role))
-    kwargs = (
-        {"pk": patient.pk}
-        if name.startswith("patient_")
-        and name
-        not in {
-            "patient_list",
-            "patient_register",
-        }
-        else {}
-    )
-    if name in {"account_role", "account_deactivate", "account_reactivate", "account_mfa_reset"}:
-        kwargs = {"pk": nurse.pk}
-    url = reverse(name, kwargs=kwargs)
+    url = url_for(name, patient=patient, account=nurse)
     before = snapshot(nurse)
     denied_before = AuditEvent.objects.filter(action="access_denied").count()
 

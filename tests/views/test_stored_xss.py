@@ -7,7 +7,7 @@ from records.actions.accounts import account_create
 from records.actions.patients import patient_update
 from records.permissions import Role
 from tests.conftest import actor_for
-from tests.views.test_method_access import METHOD_ACCESS
+from tests.views.test_method_access import METHOD_ACCESS, url_for
 
 pytestmark = pytest.mark.django_db
 
@@ -45,9 +45,9 @@ def test_no_page_runs_markup_from_a_record(client, make_user, hostile_patient, h
     user = hostile_account if role == "nurse" else make_user(Role(role))
     client.force_login(user)
     for name in pages_for(role):
-        kwargs = {"pk": hostile_patient.pk} if name in {"patient_detail", "patient_edit"} else {}
         html = client.get(
-            reverse(name, kwargs=kwargs), {"q": "ohara"} if name == "patient_list" else {}
+            url_for(name, patient=hostile_patient, account=hostile_account),
+            {"q": "ohara"} if name == "patient_list" else {},
         ).content.decode()
         assert SCRIPT not in html, name
         assert IMG not in html and "<img" not in html, name

@@ -11,13 +11,14 @@ PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 export PIP_BUILD_CONSTRAINT := $(CURDIR)/build-constraints.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help run test test-sqlite test-postgres venv lint format seed check-python clean pg-roles
+.PHONY: help run test audit test-sqlite test-postgres venv lint format seed check-python clean pg-roles
 
 help:
 	@echo "make run    set up everything and serve the demo on http://127.0.0.1:$(PORT)"
 	@echo "make test   run the whole test suite (SQLite, then PostgreSQL when reachable)"
 	@echo "make lint   ruff check and format check"
 	@echo "make pg-roles  create the PostgreSQL owner and application roles, migrate, grant (see README)"
+	@echo "make audit  security lint (ruff S rules) and dependency audit (pip-audit)"
 
 check-python:
 	@if [ -z "$(SYSTEM_PYTHON)" ]; then echo "Python 3.12 or newer is required; none found on PATH." >&2; exit 1; fi
@@ -42,7 +43,10 @@ run: venv
 	DEBUG=1 DEMO_MODE=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: venv
-	@bash .ci/test-databases
+	@status=0; bash .ci/security-checks || status=1; bash .ci/test-databases || status=1; exit $$status
+
+audit: venv
+	@bash .ci/security-checks
 
 test-sqlite: venv
 	env -u DATABASE_URL $(PY) -m pytest

@@ -5,11 +5,13 @@ lists them. Bad values fail loudly at start-up rather than at the bedside.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from xstatic.pkg import bootstrap as xstatic_bootstrap
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -76,20 +78,32 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "records",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "records.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Order matters: time out an idle session first, then insist on the second
+    # factor and a changed first password, and only then require a log-in.
+    "records.middleware.IdleTimeoutMiddleware",
+    "records.middleware.SignInCompletionMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out log-in into our lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "clinic.urls"
@@ -105,6 +119,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
                 "records.context_processors.clinic",
             ],
         },
@@ -143,6 +158,12 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 
+# django-axes first: it refuses a locked-out username+address before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -174,16 +195,77 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 SESSION_COOKIE_HTTPONLY = True
+# The idle time-out is enforced by records.middleware.IdleTimeoutMiddleware; the
+# cookie itself ends with the browser and never outlives a working day.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_AGE = 12 * 60 * 60
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-SECURE_HSTS_PRELOAD = False
+# The preload flag only allows submitting the domain to browsers' HTTPS-only list;
+# set SECURE_HSTS_PRELOAD=0 for a domain whose subdomains cannot all use HTTPS.
+SECURE_HSTS_PRELOAD = SECURE_HSTS_INCLUDE_SUBDOMAINS and env_bool("SECURE_HSTS_PRELOAD", default=True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY") else None
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Only our own origin; inline <script>/<style> only with the per-response nonce
+# ({{ csp_nonce }}). Bootstrap's icons are data: SVGs in its stylesheet.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+# Sent by records.middleware.PermissionsPolicyMiddleware: no device features at all.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    )
+}
+
+# Log-in hardening.
+# Sign out after this many minutes without a request made by the user (the
+# board's background refresh does not count); the page warns a minute before.
+IDLE_TIMEOUT_SECONDS = env_int("IDLE_TIMEOUT_MINUTES", 15, minimum=1) * 60
+IDLE_WARNING_SECONDS = 60
+# A re-authentication (password or authenticator code) is trusted for this long
+# by views decorated with records.views.reauth.reauth_required.
+REAUTH_WINDOW_SECONDS = env_int("REAUTH_WINDOW_MINUTES", 5, minimum=1) * 60
+REAUTH_MAX_FAILURES = 5
+# Two-factor sign-in: the issuer name shown in the authenticator app.
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Clinic records")
+RECOVERY_CODE_COUNT = 10
+# django-axes: lock out a username from one address after this many failures,
+# for AXES_COOLOFF_MINUTES; other addresses and other usernames are unaffected.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "records.views.auth.locked_out"
+AXES_CLIENT_IP_CALLABLE = "records.actions.context.client_ip"
+AXES_USERNAME_CALLABLE = "records.actions.context.login_username"
+AXES_VERBOSE = False
 
 # The number of proxies in front of the app whose X-Forwarded-For is trusted for
 # the client address written to the audit log. 0: use the socket's address.
@@ -202,4 +284,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Lock-outs are in the audit log; axes' own per-attempt lines would only repeat them.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

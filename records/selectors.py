@@ -4,9 +4,10 @@ import re
 from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from records.models import DISCLOSURE_ACTIONS, AuditAction, AuditEvent, AuditVerification, Patient, User
 from records.permissions import can, require
@@ -150,8 +151,14 @@ def audit_last_verification(*, user) -> AuditVerification | None:
 
 
 def accounts_list(*, user) -> QuerySet[User]:
+    """Every account, with `has_authenticator` (a confirmed TOTP device) in the same query."""
     require(user, "manage_accounts")
-    return User.objects.prefetch_related("groups").order_by("-is_active", "last_name", "first_name", "username")
+    has_device = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+    return (
+        User.objects.prefetch_related("groups")
+        .annotate(has_authenticator=Exists(has_device))
+        .order_by("-is_active", "last_name", "first_name", "username")
+    )
 
 
 def account_get(*, user, pk: int) -> User:

@@ -2,13 +2,17 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
-from records.views import accounts, audit, auth, home, patients
+from records.views import accounts, audit, auth, home, patients, reauth
 
 urlpatterns = [
     path("", home.home, name="home"),
     path("login/", login_not_required(auth.LoginView.as_view()), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", auth.PasswordChangeView.as_view(), name="password_change"),
+    path("login/code/", auth.mfa_verify_view, name="mfa_verify"),
+    path("login/authenticator/", auth.mfa_enrol_view, name="mfa_enrol"),
+    path("session/keepalive/", auth.session_keepalive, name="session_keepalive"),
+    path("confirm/", reauth.reauth, name="reauth"),
     path("patients/", patients.patient_list, name="patient_list"),
     path("patients/new/", patients.patient_register, name="patient_register"),
     path("patients/<int:pk>/", patients.patient_detail, name="patient_detail"),
@@ -26,4 +30,5 @@ urlpatterns = [
     path("accounts/<int:pk>/role/", accounts.account_role, name="account_role"),
     path("accounts/<int:pk>/deactivate/", accounts.account_deactivate, name="account_deactivate"),
     path("accounts/<int:pk>/reactivate/", accounts.account_reactivate, name="account_reactivate"),
+    path("accounts/<int:pk>/authenticator/reset/", accounts.account_mfa_reset, name="account_mfa_reset"),
 ]

@@ -4,7 +4,9 @@ from datetime import date
 import pytest
 from django.apps import apps as django_apps
 from django.conf import settings
-from django.test import TransactionTestCase
+from django.test import Client, TransactionTestCase
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from records.actions.accounts import account_create
 from records.actions.context import Actor
@@ -42,6 +44,39 @@ def _flush_past_protective_triggers():
     TransactionTestCase._fixture_teardown = teardown
     yield
     TransactionTestCase._fixture_teardown = original
+
+
+def verified_device(user) -> TOTPDevice:
+    """A confirmed authenticator device for `user`, made as enrolment would make it."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        from django_otp.oath import TOTP
+
+        from records.actions.mfa import mfa_enrol_confirm, mfa_enrol_start
+
+        system = Actor.system("tests")
+        device = mfa_enrol_start(actor=system, account=user)
+        token = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token()
+        mfa_enrol_confirm(actor=system, account=user, device=device, token=f"{token:0{device.digits}d}")
+        device.refresh_from_db()
+    return device
+
+
+@pytest.fixture(autouse=True)
+def _force_login_is_a_full_sign_in(monkeypatch):
+    """`client.force_login(user)` gives a session past the authenticator step, as a real sign-in would.
+
+    Test-only: production always asks for the code (see records.middleware).
+    """
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        session = self.session
+        session[DEVICE_ID_SESSION_KEY] = verified_device(user).persistent_id
+        session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
 
 
 @pytest.fixture
@@ -117,3 +152,14 @@ def client_for(client):
         return client
 
     return login
+
+
+def confirm_identity(client) -> None:
+    """Mark the client's session as just re-authenticated, as the confirmation page would."""
+    import time
+
+    from records.views.reauth import REAUTH_AT_KEY
+
+    session = client.session
+    session[REAUTH_AT_KEY] = time.time()
+    session.save()

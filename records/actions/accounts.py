@@ -25,13 +25,22 @@ def account_create(
     role: Role,
     password: str,
 ) -> User:
-    """Create an account with one role. Admins, or a set-up command."""
+    """Create an account with one role. Admins, or a set-up command.
+
+    An account an admin creates gets a temporary password that its owner must
+    change at the first sign-in; set-up commands (demo data, tests) skip that.
+    """
     _require_manager(actor)
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": f"The username {username} is taken."})
     # Django's admin site is the read-only audit viewer, open to the admin role only.
     user = User(
-        username=username, first_name=first_name, last_name=last_name, email=email, is_staff=Role(role) == Role.ADMIN
+        username=username,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        is_staff=Role(role) == Role.ADMIN,
+        must_change_password=not actor.is_system,
     )
     validate_password(password, user)
     user.set_password(password)
@@ -46,6 +55,7 @@ def account_create(
             "username": [None, username],
             "name": [None, user.printed_name],
             "role": [None, Role(role).value],
+            "must_change_password": [None, user.must_change_password],
         },
     )
     return user
@@ -102,12 +112,18 @@ def account_set_active(*, actor: Actor, account: User, active: bool, reason: str
 
 @transaction.atomic
 def account_change_password(*, actor: Actor, account: User, new_password: str) -> User:
-    """A user changes their own password (the form has checked the old one)."""
+    """A user changes their own password (the form has checked the old one).
+
+    Also ends the obligation to change an admin-given temporary password.
+    """
     if actor.user is None or actor.user.pk != account.pk:
         raise ActionRefused("A password can only be changed by its owner.")
     validate_password(new_password, account)
+    if account.check_password(new_password):
+        raise ValidationError("Choose a password different from the current one.")
     account.set_password(new_password)
-    account.save(update_fields=["password"])
+    account.must_change_password = False
+    account.save(update_fields=["password", "must_change_password"])
     audit_record(actor=actor, action=AuditAction.PASSWORD_CHANGE, record=account)
     return account
 
@@ -136,4 +152,31 @@ def audit_access_denied(*, actor: Actor, path: str, method: str, reason: str) ->
             record_type="url",
             record_id=f"{method} {path}"[:64],
             reason=reason,
+        )
+
+
+def audit_lockout(*, actor: Actor, username: str) -> None:
+    # The typed username, as for a failed log-in: no hint whether it exists.
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action=AuditAction.LOCKOUT,
+            username=username,
+            record_type="user",
+            reason="Too many failed log-ins from this address; locked for the cool-off period.",
+        )
+
+
+def audit_idle_timeout(*, actor: Actor) -> None:
+    with transaction.atomic():
+        audit_record(actor=actor, action=AuditAction.TIMEOUT, record=actor.user)
+
+
+def audit_reauth(*, actor: Actor, succeeded: bool, method: str, purpose: str) -> None:
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action=AuditAction.REAUTH if succeeded else AuditAction.REAUTH_FAILED,
+            record=actor.user,
+            reason=f"{method} for {purpose}"[:500],
         )

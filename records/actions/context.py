@@ -72,3 +72,13 @@ def actor_from_request(request, user=None) -> Actor:
         ip_address=client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
     )
+
+
+def login_username(request, credentials=None) -> str:
+    """The username typed at log-in, as django-axes records it: cut to a username's longest length.
+
+    Without this, a very long typed username overflowed axes' column (a 500 on PostgreSQL).
+    """
+    source = credentials if credentials else getattr(request, "POST", {})
+    value = source.get("username") if source else None
+    return str(value or "")[:150]

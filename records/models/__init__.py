@@ -1,4 +1,4 @@
-from records.models.accounts import User
+from records.models.accounts import RecoveryCode, User
 from records.models.audit import DISCLOSURE_ACTIONS, AuditAction, AuditEvent, AuditVerification, VerificationResult
 from records.models.patients import Patient, Sex
 
@@ -8,6 +8,7 @@ __all__ = [
     "AuditEvent",
     "AuditVerification",
     "Patient",
+    "RecoveryCode",
     "Sex",
     "User",
     "VerificationResult",

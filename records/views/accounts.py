@@ -5,10 +5,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from records.actions.accounts import account_create, account_set_active, account_set_role
 from records.actions.context import ActionRefused, actor_from_request
+from records.actions.mfa import mfa_reset
 from records.forms.accounts import AccountActiveForm, AccountCreateForm, AccountRoleForm
 from records.permissions import Role, role_of
 from records.selectors import account_get, accounts_list
 from records.views.common import apply_action_errors, permission_required
+from records.views.reauth import reauth_required
 
 MANAGE = "manage_accounts"
 ONLY_ADMINS = "Only an admin may manage accounts."
@@ -49,6 +51,7 @@ def account_new(request):
 
 @require_POST
 @permission_required(MANAGE, ONLY_ADMINS)
+@reauth_required("changing a role")
 def account_role(request, pk: int):
     account = account_get(user=request.user, pk=pk)
     form = AccountRoleForm(request.POST)
@@ -96,3 +99,22 @@ def account_deactivate(request, pk: int):
 @permission_required(MANAGE, ONLY_ADMINS)
 def account_reactivate(request, pk: int):
     return _set_active(request, pk, True)
+
+
+@require_POST
+@permission_required(MANAGE, ONLY_ADMINS)
+@reauth_required("requiring authenticator re-enrolment")
+def account_mfa_reset(request, pk: int):
+    """A lost or replaced phone: the account must set up its authenticator app again."""
+    account = account_get(user=request.user, pk=pk)
+    form = AccountActiveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Not changed: give a reason.")
+        return redirect("account_list")
+    try:
+        mfa_reset(actor=actor_from_request(request), account=account, reason=form.cleaned_data["reason"])
+    except (ActionRefused, ValidationError) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        messages.success(request, f"{account.printed_name} must set up an authenticator app at the next log-in.")
+    return redirect("account_list")

@@ -28,6 +28,7 @@ from records.selectors import (
 )
 from records.streaming import stream_rows
 from records.views.common import CappedPaginator, permission_required
+from records.views.reauth import reauth_required
 
 ONLY_ADMINS = "Only admins may read the audit log."
 
@@ -194,6 +195,7 @@ def _csv_lines(events) -> Iterator[str]:
 
 @require_GET
 @permission_required("view_audit_log", ONLY_ADMINS)
+@reauth_required("exporting audit data")
 def audit_export(request):
     """The report's rows under the same filters and sort, as CSV, streamed row by row."""
     form = AuditFilterForm(request.GET or None)

@@ -18,6 +18,11 @@ ACCESS = {
     "login": {ANON: 200, NURSE: 302, PHYSICIAN: 302, ADMIN: 302},
     "logout": {ANON: LOGIN, NURSE: 405, PHYSICIAN: 405, ADMIN: 405},
     "password_change": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 200},
+    # Signed-in users have passed the code step already: both pages send them on.
+    "mfa_verify": {ANON: LOGIN, NURSE: 302, PHYSICIAN: 302, ADMIN: 302},
+    "mfa_enrol": {ANON: LOGIN, NURSE: 302, PHYSICIAN: 302, ADMIN: 302},
+    "session_keepalive": {ANON: 401, NURSE: 200, PHYSICIAN: 200, ADMIN: 200},
+    "reauth": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 200},
     "patient_list": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 403},
     "patient_register": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 403},
     "patient_detail": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 403},
@@ -25,7 +30,7 @@ ACCESS = {
     "patient_deactivate": {ANON: LOGIN, NURSE: 405, PHYSICIAN: 405, ADMIN: 405},
     "patient_reactivate": {ANON: LOGIN, NURSE: 405, PHYSICIAN: 405, ADMIN: 405},
     "audit_log": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 403, ADMIN: 200},
-    "audit_export": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 403, ADMIN: 200},
+    "audit_export": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 403, ADMIN: 302},  # confirm it is you first
     "audit_verify": {ANON: LOGIN, NURSE: 405, PHYSICIAN: 405, ADMIN: 405},
     "audit_patient_access": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 403, ADMIN: 200},
     "audit_disclosures": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 403, ADMIN: 200},
@@ -35,6 +40,7 @@ ACCESS = {
     "account_role": {ANON: LOGIN, NURSE: 405, PHYSICIAN: 405, ADMIN: 405},
     "account_deactivate": {ANON: LOGIN, NURSE: 405, PHYSICIAN: 405, ADMIN: 405},
     "account_reactivate": {ANON: LOGIN, NURSE: 405, PHYSICIAN: 405, ADMIN: 405},
+    "account_mfa_reset": {ANON: LOGIN, NURSE: 405, PHYSICIAN: 405, ADMIN: 405},
 }
 
 

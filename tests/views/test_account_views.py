@@ -3,6 +3,7 @@ from django.urls import reverse
 
 from records.models import AuditEvent, User
 from records.permissions import role_of
+from tests.conftest import confirm_identity
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +48,7 @@ def test_bad_account_input_names_the_field(client, admin_user, field, value, mes
 
 def test_role_change_needs_a_reason_and_is_audited(client, admin_user, nurse):
     client.force_login(admin_user)
+    confirm_identity(client)
     client.post(reverse("account_role", args=[nurse.pk]), {"role": "physician", "reason": ""})
     assert role_of(User.objects.get(pk=nurse.pk)).value == "nurse"
 
@@ -62,6 +64,7 @@ def test_role_change_needs_a_reason_and_is_audited(client, admin_user, nurse):
 
 def test_admin_cannot_change_own_role_or_deactivate_self(client, admin_user):
     client.force_login(admin_user)
+    confirm_identity(client)
     response = client.post(reverse("account_role", args=[admin_user.pk]), {"role": "nurse", "reason": "x"}, follow=True)
     assert "cannot change your own role" in response.content.decode()
     response = client.post(reverse("account_deactivate", args=[admin_user.pk]), {"reason": "x"}, follow=True)

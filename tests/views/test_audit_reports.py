@@ -18,7 +18,7 @@ from records.actions.audit import audit_record
 from records.models import AuditAction, AuditEvent, AuditVerification
 from records.permissions import Role
 from records.selectors import AUDIT_SORTS
-from tests.conftest import actor_for
+from tests.conftest import actor_for, confirm_identity
 from tests.dbtools import triggers_suspended
 
 pytestmark = pytest.mark.django_db
@@ -40,6 +40,7 @@ def csv_rows(response) -> list[list[str]]:
 @pytest.fixture
 def admin_client(client, admin_user):
     client.force_login(admin_user)
+    confirm_identity(client)  # exports ask for it
     return client
 
 

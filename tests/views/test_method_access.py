@@ -1,0 +1,118 @@
+"""Role x URL x method: every URL pattern, GET and POST, for anonymous, nurse, physician and admin.
+
+Each cell is asserted. A URL name without a row here fails
+`test_every_url_has_a_method_row`, so no page ships without a decision on who
+may read it and who may post to it. POSTs carry no fields: a refused POST must
+change nothing, and an allowed one must answer with a form, not a 500.
+"""
+
+import pytest
+from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from records.models import AuditEvent, Patient, RecoveryCode, User
+from records.permissions import role_of
+from tests.views.test_access_matrix import ADMIN, ANON, LOGIN, NURSE, PHYSICIAN, _flat_patterns, project_url_names
+
+ROLES = (ANON, NURSE, PHYSICIAN, ADMIN)
+
+
+def row(anon, nurse, physician, admin):
+    return {ANON: anon, NURSE: nurse, PHYSICIAN: physician, ADMIN: admin}
+
+
+CLINICAL = row(LOGIN, 200, 200, 403)
+ADMIN_ONLY = row(LOGIN, 403, 403, 200)
+NOT_ALLOWED = row(LOGIN, 405, 405, 405)
+
+# url name -> method -> role -> expected status ("login" = redirect to log-in).
+METHOD_ACCESS = {
+    "home": {"GET": row(LOGIN, 302, 302, 302), "POST": NOT_ALLOWED},
+    "login": {"GET": row(200, 302, 302, 302), "POST": row(200, 302, 302, 302)},
+    "logout": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 302, 302, 302)},
+    "password_change": {"GET": row(LOGIN, 200, 200, 200), "POST": row(LOGIN, 200, 200, 200)},
+    "mfa_verify": {"GET": row(LOGIN, 302, 302, 302), "POST": row(LOGIN, 302, 302, 302)},
+    "mfa_enrol": {"GET": row(LOGIN, 302, 302, 302), "POST": row(LOGIN, 302, 302, 302)},
+    "session_keepalive": {"GET": row(401, 200, 200, 200), "POST": row(401, 200, 200, 200)},
+    "reauth": {"GET": row(LOGIN, 200, 200, 200), "POST": row(LOGIN, 200, 200, 200)},
+    "patient_list": {"GET": CLINICAL, "POST": NOT_ALLOWED},
+    "patient_register": {"GET": CLINICAL, "POST": CLINICAL},
+    "patient_detail": {"GET": CLINICAL, "POST": NOT_ALLOWED},
+    "patient_edit": {"GET": CLINICAL, "POST": CLINICAL},
+    # An empty reason: "Not changed", back to the patient.
+    "patient_deactivate": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 302, 302, 403)},
+    "patient_reactivate": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 302, 302, 403)},
+    "audit_log": {"GET": ADMIN_ONLY, "POST": NOT_ALLOWED},
+    # The admin is first asked to confirm it is them (302 to the confirmation page).
+    "audit_export": {"GET": row(LOGIN, 403, 403, 302), "POST": NOT_ALLOWED},
+    "audit_verify": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 403, 403, 302)},
+    "audit_patient_access": {"GET": ADMIN_ONLY, "POST": NOT_ALLOWED},
+    "audit_disclosures": {"GET": ADMIN_ONLY, "POST": NOT_ALLOWED},
+    "audit_user_activity": {"GET": ADMIN_ONLY, "POST": NOT_ALLOWED},
+    "account_list": {"GET": ADMIN_ONLY, "POST": NOT_ALLOWED},
+    "account_new": {"GET": ADMIN_ONLY, "POST": ADMIN_ONLY},
+    # The admin is asked to confirm it is them (200, the confirmation page).
+    "account_role": {"GET": NOT_ALLOWED, "POST": ADMIN_ONLY},
+    "account_deactivate": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 403, 403, 302)},
+    "account_reactivate": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 403, 403, 302)},
+    "account_mfa_reset": {"GET": NOT_ALLOWED, "POST": ADMIN_ONLY},
+}
+
+
+def url_for(name: str, *, patient, account) -> str:
+    """The URL of `name` with real objects for its parameters, chosen by the name's first word.
+
+    Same convention as `url_kwargs` in test_access_matrix: add an entry for a new kind of object.
+    """
+    pattern = next(p for p in _flat_patterns() if p.name == name)
+    if not pattern.pattern.converters:
+        return reverse(name)
+    objects = {"patient": {"pk": patient.pk}, "account": {"pk": account.pk}}
+    return reverse(name, kwargs=objects[name.split("_")[0]])
+
+
+def test_every_url_has_a_method_row():
+    assert project_url_names() == set(METHOD_ACCESS)
+    for name, methods in METHOD_ACCESS.items():
+        assert set(methods) == {"GET", "POST"}, name
+        for method, cells in methods.items():
+            assert set(cells) == set(ROLES), f"{name} {method}"
+
+
+def snapshot(target):
+    """What a refused or empty POST must leave unchanged."""
+    return (
+        list(Patient.objects.order_by("pk").values_list("pk", "version", "is_active")),
+        list(User.objects.order_by("pk").values_list("pk", "is_active", "is_staff", "password")),
+        role_of(User.objects.get(pk=target.pk)),
+        TOTPDevice.objects.filter(user=target).count(),
+        RecoveryCode.objects.count(),
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(METHOD_ACCESS))
+def test_method_by_role(client, make_user, patient, nurse, name, role, method):
+    from tests.conftest import verified_device
+
+    verified_device(nurse)
+    if role != ANON:
+        client.force_login(make_user(role))
+    url = url_for(name, patient=patient, account=nurse)
+    before = snapshot(nurse)
+    denied_before = AuditEvent.objects.filter(action="access_denied").count()
+
+    response = client.generic(method, url)
+
+    expected = METHOD_ACCESS[name][method][role]
+    if expected == LOGIN:
+        assert response.status_code == 302, f"{role} {method} {url}"
+        assert response.url.startswith(reverse("login"))
+    else:
+        assert response.status_code == expected, f"{role} {method} {url}"
+    if expected == 403:
+        assert AuditEvent.objects.filter(action="access_denied").count() == denied_before + 1
+    if method == "POST" and name not in {"logout"}:
+        assert snapshot(nurse) == before, f"{role} POST {url} changed data"

@@ -252,3 +252,19 @@ def addendum_add(*, actor: Actor, session: Session, text: str, reason: str) -> A
         reason=addendum.reason,
     )
     return addendum
+
+
+@transaction.atomic
+def session_view(*, actor: Actor, session: Session, what: str = "session page") -> None:
+    """Record that the actor opened a session's chart. Anyone allowed to read sessions."""
+    require_permission(actor, "view_session")
+    audit_record(actor=actor, action=AuditAction.VIEW, patient=session.patient, record=session, reason=what)
+
+
+@transaction.atomic
+def session_board_view(*, actor: Actor, session_count: int) -> None:
+    """Record that the actor opened today's board (names of every patient in a chair)."""
+    require_permission(actor, "view_session")
+    audit_record(
+        actor=actor, action=AuditAction.VIEW, record_type="session_board", changes={"sessions": [None, session_count]}
+    )

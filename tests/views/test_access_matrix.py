@@ -31,8 +31,9 @@ ACCESS = {
     "session_screening_decision": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 200, ADMIN: 403},
     "session_order_new": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 403, ADMIN: 403},
     "session_discharge": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 403, ADMIN: 403},
-    **dict.fromkeys(
-        [
+    **{
+        name: {ANON: LOGIN, NURSE: 405, PHYSICIAN: 405, ADMIN: 405}
+        for name in (
             "session_arrive",
             "session_begin_screening",
             "session_cancel",
@@ -47,9 +48,8 @@ ACCESS = {
             "session_sign",
             "session_cosign",
             "session_addendum",
-        ],
-        {ANON: LOGIN, NURSE: 405, PHYSICIAN: 405, ADMIN: 405},
-    ),
+        )
+    },
     "clinic_settings": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 200},
     "audit_log": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 403, ADMIN: 200},
     "account_list": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 403, ADMIN: 200},

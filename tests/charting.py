@@ -43,7 +43,7 @@ class SessionBuilder:
     def schedule(self, patient, **overrides) -> Session:
         fields = {
             "planned_route": "iv_infusion",
-            "scheduled_at": timezone.now() - timedelta(minutes=30),
+            "scheduled_at": timezone.now(),
             "chair": "Chair 1",
             "primary_nurse": self.nurse,
             "supervising_physician": self.physician,

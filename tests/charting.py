@@ -1,7 +1,5 @@
 """Build sessions in any state through the real actions (fixtures for tests)."""
 
-from datetime import timedelta
-
 import pytest
 from django.utils import timezone
 

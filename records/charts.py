@@ -128,7 +128,7 @@ def vitals_chart(readings, events, *, nonce: str = "") -> SafeString:
         points = [(minutes(r.measured_at), getattr(r, field)) for r in readings if getattr(r, field) is not None]
         chart.add(label, points)
     marks = [{"value": (minutes(e.occurred_at), 8), "label": e.get_kind_display()} for e in events]
-    chart.add("Administration start / pause / resume / stop", marks, stroke=False, dots_size=7)
+    chart.add("Start / pause / resume / stop", marks, stroke=False, dots_size=7)
     if times:
         first, last = min(times), max(times)
         summary = (

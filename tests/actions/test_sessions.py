@@ -173,6 +173,8 @@ def test_any_positive_unknown_or_high_bp_holds(sessions, patient, nurse, change)
     session.refresh_from_db()
     assert screening.outcome == "held"
     assert session.status == SessionStatus.HELD
+    assert screening.hold_reasons
+    assert AuditEvent.objects.filter(action="screen", reason__startswith="Held: ").exists()
 
 
 def test_bp_threshold_is_the_clinic_setting(sessions, patient, nurse, admin_user):

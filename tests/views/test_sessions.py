@@ -486,3 +486,39 @@ def test_csp_safe_svg_without_nonce_adds_none():
     chart.add("a", [1, 2])
     svg = csp_safe_svg(chart.render(is_unicode=True), title="T")
     assert "nonce" not in svg and "<script" not in svg and 'style="' not in svg
+
+
+CHARTING_POSTS = [
+    "session_arrive",
+    "session_begin_screening",
+    "session_cancel",
+    "session_screening",
+    "session_order_new",
+    "session_administration_start",
+    "session_administration_pause",
+    "session_administration_resume",
+    "session_administration_stop",
+    "session_vitals_record",
+    "session_vitals_error",
+    "session_side_effect_record",
+    "session_side_effect_resolve",
+    "session_discharge",
+    "session_sign",
+]
+
+
+@pytest.mark.parametrize("role", ["physician", "admin"])
+@pytest.mark.parametrize("name", CHARTING_POSTS)
+def test_only_nurses_chart(client, make_user, sessions, patient, role, name):
+    session = sessions.to(patient, "in_progress")
+    client.force_login(make_user(role))
+    events_before = AuditEvent.objects.exclude(action="access_denied").count()
+    response = client.post(reverse(name, args=[session.pk]), {"reason": "x", "administration": 1})
+    assert response.status_code == 403
+    assert AuditEvent.objects.exclude(action="access_denied").count() == events_before
+    assert AuditEvent.objects.filter(action="access_denied").exists()
+
+
+def test_home_sends_clinicians_to_the_board(client, nurse):
+    client.force_login(nurse)
+    assert client.get(reverse("home")).url == reverse("session_board")

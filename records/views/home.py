@@ -7,8 +7,6 @@ from records.permissions import can
 @require_GET
 def home(request):
     """Send each role to where its work starts."""
-    if can(request.user, "view_session"):
-        return redirect("session_board")
     if can(request.user, "view_patient"):
         return redirect("patient_list")
     if can(request.user, "view_audit_log"):

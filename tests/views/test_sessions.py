@@ -517,8 +517,3 @@ def test_only_nurses_chart(client, make_user, sessions, patient, role, name):
     assert response.status_code == 403
     assert AuditEvent.objects.exclude(action="access_denied").count() == events_before
     assert AuditEvent.objects.filter(action="access_denied").exists()
-
-
-def test_home_sends_clinicians_to_the_board(client, nurse):
-    client.force_login(nurse)
-    assert client.get(reverse("home")).url == reverse("session_board")

@@ -23,9 +23,36 @@ class Role(StrEnum):
 # Permission codenames of the `records` app, by role. Admins audit and manage
 # accounts; they do not chart or read clinical records.
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
-    Role.NURSE: frozenset({"view_patient", "add_patient", "change_patient", "deactivate_patient"}),
-    Role.PHYSICIAN: frozenset({"view_patient", "add_patient", "change_patient", "deactivate_patient"}),
-    Role.ADMIN: frozenset({"view_audit_log", "verify_audit_chain", "manage_accounts"}),
+    Role.NURSE: frozenset(
+        {
+            "view_patient",
+            "add_patient",
+            "change_patient",
+            "deactivate_patient",
+            "view_session",
+            "add_session",
+            "chart_session",
+            "write_addendum",
+            "view_clinicsettings",
+        }
+    ),
+    Role.PHYSICIAN: frozenset(
+        {
+            "view_patient",
+            "add_patient",
+            "change_patient",
+            "deactivate_patient",
+            "view_session",
+            "add_session",
+            "decide_screening",
+            "cosign_session",
+            "write_addendum",
+            "view_clinicsettings",
+        }
+    ),
+    Role.ADMIN: frozenset(
+        {"view_audit_log", "verify_audit_chain", "manage_accounts", "view_clinicsettings", "change_clinicsettings"}
+    ),
 }
 
 
@@ -69,19 +96,21 @@ def sync_role_groups(apps) -> None:
         group, _ = Group.objects.get_or_create(name=role.value)
         wanted = Permission.objects.filter(content_type__app_label="records", codename__in=codenames)
         missing = set(codenames) - set(wanted.values_list("codename", flat=True))
-        # A permission that a later migration defines is granted by that migration's
-        # own call; one that no current model defines is a typo.
-        if missing - _defined_now():
-            raise RuntimeError(f"Permissions not defined on any model: {sorted(missing - _defined_now())}")
+        # A permission of a model that a later migration creates is granted by that
+        # migration's own call; only a codename no model defines at all is an error.
+        undefined = missing - _defined_codenames()
+        if undefined:
+            raise RuntimeError(f"Permissions not defined on any model: {sorted(undefined)}")
         group.permissions.set(wanted)
 
 
-def _defined_now() -> set[str]:
-    from django.apps import apps as current_apps
+def _defined_codenames() -> set[str]:
+    """Every permission codename the records app's current models define."""
+    from django.apps import apps as global_apps
     from django.contrib.auth.management import _get_all_permissions
 
     return {
         codename
-        for model in current_apps.get_app_config("records").get_models()
+        for model in global_apps.get_app_config("records").get_models()
         for codename, _ in _get_all_permissions(model._meta)
     }

@@ -154,6 +154,9 @@ def client_for(client):
     return login
 
 
+from tests.charting import sessions  # noqa: E402, F401  (fixture: build sessions through the actions)
+
+
 def confirm_identity(client) -> None:
     """Mark the client's session as just re-authenticated, as the confirmation page would."""
     import time

@@ -1,15 +1,54 @@
 from records.models.accounts import RecoveryCode, User
+from records.models.addenda import Addendum
 from records.models.audit import DISCLOSURE_ACTIONS, AuditAction, AuditEvent, AuditVerification, VerificationResult
+from records.models.clinic import ClinicSettings
+from records.models.discharge import Discharge
+from records.models.medications import (
+    Administration,
+    AdministrationEvent,
+    AdministrationEventKind,
+    AdministrationState,
+    Order,
+    ReceivedAs,
+)
 from records.models.patients import Patient, Sex
+from records.models.screening import Answer, Pregnancy, Screening, ScreeningDecision, ScreeningOutcome
+from records.models.sessions import ExitKind, Route, Session, SessionStatus
+from records.models.side_effects import Severity, SideEffect, SideEffectKind
+from records.models.vitals import Dissociation, Phase, VitalsReading
 
 __all__ = [
     "DISCLOSURE_ACTIONS",
+    "Addendum",
+    "Administration",
+    "AdministrationEvent",
+    "AdministrationEventKind",
+    "AdministrationState",
+    "Answer",
     "AuditAction",
     "AuditEvent",
     "AuditVerification",
+    "ClinicSettings",
+    "Discharge",
+    "Dissociation",
+    "ExitKind",
+    "Order",
     "Patient",
+    "Phase",
+    "Pregnancy",
+    "ReceivedAs",
     "RecoveryCode",
+    "Route",
+    "Screening",
+    "ScreeningDecision",
+    "ScreeningOutcome",
+    "Session",
+    "SessionStatus",
+    "Severity",
     "Sex",
+    "SideEffect",
+    "SideEffectKind",
     "User",
     "VerificationResult",
+    "VitalsReading",
 ]

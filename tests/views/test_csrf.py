@@ -60,6 +60,26 @@ GOOD_POSTS = {
     "account_reactivate": {"reason": "Forged"},
     "account_mfa_reset": {"reason": "Forged", "reauth_password": PASSWORD},
     "audit_verify": {},
+    "patient_session_new": {"route": "iv_infusion", "scheduled_at": "2026-01-01T09:00", "chair": "3"},
+    "session_arrive": {},
+    "session_begin_screening": {},
+    "session_cancel": {"kind": "cancelled", "reason": "Forged"},
+    "session_screening": {"hypertension_history": "no", "psychosis_history": "no", "pregnancy": "not_pregnant"},
+    "session_screening_decision": {"decision": "proceed", "justification": "Forged"},
+    "session_order_new": {"medication": "Ketamine", "dose_value": "0.5", "dose_unit": "mg/kg/h"},
+    "session_administration_start": {"site": "Left forearm"},
+    "session_administration_pause": {"reason": "Forged"},
+    "session_administration_resume": {"reason": "Forged"},
+    "session_administration_stop": {"reason": "Forged"},
+    "session_vitals_record": {"phase": "during", "systolic": "120", "diastolic": "80"},
+    "session_vitals_error": {"reading": "1", "reason": "Forged"},
+    "session_side_effect_record": {"kind": "nausea", "severity": "mild"},
+    "session_side_effect_resolve": {"side_effect": "1"},
+    "session_discharge": {"alert_and_oriented": "on"},
+    "session_sign": {"reauth_password": PASSWORD},
+    "session_cosign": {"reauth_password": PASSWORD},
+    "session_addendum": {"text": "Forged", "reason": "Forged"},
+    "clinic_settings": {"vitals_interval_minutes": "1"},
 }
 
 
@@ -76,8 +96,9 @@ def test_every_state_changing_url_has_a_forged_post():
 
 
 @pytest.mark.parametrize("name", STATE_CHANGING)
-def test_post_without_a_csrf_token_is_refused(name, make_user, patient, nurse):
+def test_post_without_a_csrf_token_is_refused(name, make_user, patient, nurse, sessions):
     verified_device(nurse)
+    session = sessions.to(patient, "held")
     client = Client(enforce_csrf_checks=True)
     role = who_may_post(name)
     if role != "anonymous":
@@ -85,7 +106,7 @@ def test_post_without_a_csrf_token_is_refused(name, make_user, patient, nurse):
     before = (snapshot(nurse), Patient.objects.count(), User.objects.count())
     events_before = AuditEvent.objects.exclude(action="access_denied").count()
 
-    response = client.post(url_for(name, patient=patient, account=nurse), GOOD_POSTS[name])
+    response = client.post(url_for(name, patient=patient, account=nurse, session=session), GOOD_POSTS[name])
 
     assert response.status_code == 403, name
     assert "CSRF" in response.content.decode()

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from records.models import AuditEvent, Patient, RecoveryCode, User
+from records.models import AuditEvent, ClinicSettings, Order, Patient, RecoveryCode, Session, User, VitalsReading
 from records.permissions import role_of
 from tests.views.test_access_matrix import ADMIN, ANON, LOGIN, NURSE, PHYSICIAN, _flat_patterns, project_url_names
 
@@ -56,10 +56,35 @@ METHOD_ACCESS = {
     "account_deactivate": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 403, 403, 302)},
     "account_reactivate": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 403, 403, 302)},
     "account_mfa_reset": {"GET": NOT_ALLOWED, "POST": ADMIN_ONLY},
+    "patient_session_new": {"GET": CLINICAL, "POST": CLINICAL},
+    "session_board": {"GET": CLINICAL, "POST": NOT_ALLOWED},
+    "session_detail": {"GET": CLINICAL, "POST": NOT_ALLOWED},
+    # The session used is held for physician review: charting POSTs are refused by state
+    # (302 back with a message, or 400 with the field messages for an empty form).
+    "session_arrive": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 302, 403, 403)},
+    "session_begin_screening": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 302, 403, 403)},
+    "session_cancel": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 400, 403, 403)},
+    "session_screening": {"GET": row(LOGIN, 200, 403, 403), "POST": row(LOGIN, 200, 403, 403)},
+    "session_screening_decision": {"GET": row(LOGIN, 403, 200, 403), "POST": row(LOGIN, 403, 200, 403)},
+    "session_order_new": {"GET": row(LOGIN, 200, 403, 403), "POST": row(LOGIN, 200, 403, 403)},
+    "session_administration_start": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 400, 403, 403)},
+    "session_administration_pause": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 400, 403, 403)},
+    "session_administration_resume": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 400, 403, 403)},
+    "session_administration_stop": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 400, 403, 403)},
+    "session_vitals_record": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 400, 403, 403)},
+    "session_vitals_error": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 302, 403, 403)},
+    "session_side_effect_record": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 400, 403, 403)},
+    "session_side_effect_resolve": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 400, 403, 403)},
+    "session_discharge": {"GET": row(LOGIN, 200, 403, 403), "POST": row(LOGIN, 200, 403, 403)},
+    # Signing and co-signing first ask the signer to confirm it is them (200, the confirmation page).
+    "session_sign": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 200, 403, 403)},
+    "session_cosign": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 403, 200, 403)},
+    "session_addendum": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 400, 400, 403)},
+    "clinic_settings": {"GET": row(LOGIN, 200, 200, 200), "POST": row(LOGIN, 403, 403, 200)},
 }
 
 
-def url_for(name: str, *, patient, account) -> str:
+def url_for(name: str, *, patient, account, session=None) -> str:
     """The URL of `name` with real objects for its parameters, chosen by the name's first word.
 
     Same convention as `url_kwargs` in test_access_matrix: add an entry for a new kind of object.
@@ -68,6 +93,8 @@ def url_for(name: str, *, patient, account) -> str:
     if not pattern.pattern.converters:
         return reverse(name)
     objects = {"patient": {"pk": patient.pk}, "account": {"pk": account.pk}}
+    if session is not None:
+        objects["session"] = {"pk": session.pk}
     return reverse(name, kwargs=objects[name.split("_")[0]])
 
 
@@ -87,6 +114,10 @@ def snapshot(target):
         role_of(User.objects.get(pk=target.pk)),
         TOTPDevice.objects.filter(user=target).count(),
         RecoveryCode.objects.count(),
+        list(Session.objects.order_by("pk").values_list("pk", "status")),
+        VitalsReading.objects.count(),
+        Order.objects.count(),
+        ClinicSettings.objects.count(),
     )
 
 
@@ -94,13 +125,13 @@ def snapshot(target):
 @pytest.mark.parametrize("method", ["GET", "POST"])
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("name", sorted(METHOD_ACCESS))
-def test_method_by_role(client, make_user, patient, nurse, name, role, method):
+def test_method_by_role(client, make_user, patient, nurse, sessions, name, role, method):
     from tests.conftest import verified_device
 
     verified_device(nurse)
     if role != ANON:
         client.force_login(make_user(role))
-    url = url_for(name, patient=patient, account=nurse)
+    url = url_for(name, patient=patient, account=nurse, session=sessions.to(patient, "held"))
     before = snapshot(nurse)
     denied_before = AuditEvent.objects.filter(action="access_denied").count()
 

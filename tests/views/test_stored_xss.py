@@ -41,12 +41,27 @@ def pages_for(role):
 
 
 @pytest.mark.parametrize("role", ["nurse", "physician", "admin"])
-def test_no_page_runs_markup_from_a_record(client, make_user, hostile_patient, hostile_account, role):
+def test_no_page_runs_markup_from_a_record(client, make_user, hostile_patient, hostile_account, sessions, role):
+    from django.utils import timezone
+
+    from records.actions.vitals import vitals_record
+
+    session = sessions.to(hostile_patient, "cleared")
+    sessions.order(session, order_text=f"Ketamine {SCRIPT}", rate_text=f"over 40 min {IMG}")
+    vitals_record(
+        actor=actor_for(sessions.nurse),
+        session=session,
+        measured_at=timezone.now(),
+        phase="pre",
+        systolic=120,
+        diastolic=80,
+        note=f"Calm {SCRIPT}",
+    )
     user = hostile_account if role == "nurse" else make_user(Role(role))
     client.force_login(user)
     for name in pages_for(role):
         html = client.get(
-            url_for(name, patient=hostile_patient, account=hostile_account),
+            url_for(name, patient=hostile_patient, account=hostile_account, session=session),
             {"q": "ohara"} if name == "patient_list" else {},
         ).content.decode()
         assert SCRIPT not in html, name

@@ -15,6 +15,8 @@ class AuditAction(models.TextChoices):
     PASSWORD_CHANGE = "password_change", "Password change"
     ROLE_CHANGE = "role_change", "Role change"
     SEARCH = "search", "Search"
+    # A print or download of a record: the accounting of disclosures reads these.
+    PRINT = "print", "Print"
 
 
 class AuditEvent(models.Model):

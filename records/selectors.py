@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from records.models import AuditEvent, Patient, User
+from records.models import AuditEvent, IntakeAssessment, IntakeRevision, OutcomeReport, Patient, User
 from records.permissions import can, require
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -76,3 +76,25 @@ def accounts_list(*, user) -> QuerySet[User]:
 def account_get(*, user, pk: int) -> User:
     require(user, "manage_accounts")
     return get_object_or_404(User.objects.prefetch_related("groups"), pk=pk)
+
+
+def intake_for_patient(*, user, patient: Patient) -> IntakeAssessment | None:
+    """The patient's intake assessment with its authors, or None if none is recorded yet."""
+    require(user, "view_intakeassessment")
+    return IntakeAssessment.objects.select_related("assessed_by", "updated_by").filter(patient_id=patient.pk).first()
+
+
+def intake_revisions(*, user, intake: IntakeAssessment) -> QuerySet[IntakeRevision]:
+    """Every saved version of an intake assessment, newest first."""
+    require(user, "view_intakeassessment")
+    return IntakeRevision.objects.filter(intake_id=intake.pk).select_related("author").order_by("-version")
+
+
+def outcome_reports(*, user, patient: Patient) -> QuerySet[OutcomeReport]:
+    """A patient's reported outcomes, oldest first (the order of a trend)."""
+    require(user, "view_outcomereport")
+    return (
+        OutcomeReport.objects.filter(patient_id=patient.pk)
+        .select_related("recorded_by")
+        .order_by("reported_on", "recorded_at", "id")
+    )

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
-from records.views import accounts, audit, auth, home, patients
+from records.views import accounts, audit, auth, home, patients, review
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -15,6 +15,11 @@ urlpatterns = [
     path("patients/<int:pk>/edit/", patients.patient_edit, name="patient_edit"),
     path("patients/<int:pk>/deactivate/", patients.patient_deactivate_view, name="patient_deactivate"),
     path("patients/<int:pk>/reactivate/", patients.patient_reactivate_view, name="patient_reactivate"),
+    path("patients/<int:pk>/history/", review.patient_history, name="patient_history"),
+    path("patients/<int:pk>/intake/", review.patient_intake, name="patient_intake"),
+    path("patients/<int:pk>/intake/edit/", review.patient_intake_edit, name="patient_intake_edit"),
+    path("patients/<int:pk>/outcomes/new/", review.patient_outcome_new, name="patient_outcome_new"),
+    path("patients/<int:pk>/summary.pdf", review.patient_summary_pdf, name="patient_summary_pdf"),
     path("audit/", audit.audit_log, name="audit_log"),
     path("accounts/", accounts.account_list, name="account_list"),
     path("accounts/new/", accounts.account_new, name="account_new"),

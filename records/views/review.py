@@ -148,9 +148,7 @@ def patient_outcome_new(request, pk: int):
 def patient_summary_pdf(request, pk: int):
     patient = patient_get(user=request.user, pk=pk)
     context = _header_context(request, patient)
-    outcomes = (
-        list(outcome_reports(user=request.user, patient=patient)) if can(request.user, "view_outcomereport") else []
-    )
+    outcomes = list(outcome_reports(user=request.user, patient=patient))
     intake = context["intake"]
     now = timezone.now()
     filename = f"patient-summary-{patient.mrn}-{timezone.localtime(now):%Y%m%d-%H%M}.pdf"

@@ -26,6 +26,10 @@ CHART_STYLE = Style(
     major_label_font_size=13,
     legend_font_size=14,
     title_font_size=16,
+    guide_stroke_color="#dde3ea",
+    guide_stroke_dasharray="1,0",
+    major_guide_stroke_color="#dde3ea",
+    major_guide_stroke_dasharray="1,0",
 )
 
 
@@ -73,25 +77,42 @@ def _config(**options) -> dict:
         "print_values": False,
         "x_label_rotation": 0,
         "truncate_label": -1,
+        "margin_right": 48,
         **options,
     }
+
+
+def _date_labels(days: list[date], most: int = 8) -> list[int]:
+    """At most `most` evenly spread x-axis labels (as day numbers) between the first and last day."""
+    first, last = days[0].toordinal(), days[-1].toordinal()
+    if first == last:
+        return [first]
+    step = max(1, (last - first) // (most - 1))
+    return [*range(first, last, step)][: most - 1] + [last]
 
 
 def headache_days_chart(points: list[tuple[date, int]], baseline: int | None, *, nonce: str = "") -> SafeString | None:
     """Headache days in the last 30 days, as reported over time, against the intake baseline."""
     if not points:
         return None
-    chart = pygal.DateLine(
+    # XY over day numbers keeps the spacing true to time without pygal's deprecated date handling.
+    chart = pygal.XY(
         **_config(
             title="Headache days per 30 days",
             range=(0, 31),
+            y_labels=list(range(0, 31, 5)),
             y_title="days",
-            x_value_formatter=lambda d: d.strftime("%Y-%m-%d"),
+            x_value_formatter=lambda x: date.fromordinal(int(x)).isoformat(),
         )
     )
-    chart.add("Reported headache days", [(day, value) for day, value in points])
+    chart.x_labels = _date_labels([day for day, _ in points])
+    chart.add("Reported headache days", [(day.toordinal(), value) for day, value in points])
     if baseline is not None:
-        first, last = points[0][0], points[-1][0]
-        ends = [(first, baseline), (last, baseline)] if first != last else [(first, baseline)]
-        chart.add("Baseline at intake", ends, stroke_style={"dasharray": "6, 4"}, show_dots=False)
+        first, last = points[0][0].toordinal(), points[-1][0].toordinal()
+        chart.add(
+            "Baseline at intake",
+            [(first, baseline), (last, baseline)],
+            stroke_style={"width": 3, "dasharray": "9, 5"},
+            show_dots=False,
+        )
     return csp_safe_svg(chart, title="Headache days per 30 days against the baseline at intake", nonce=nonce)

@@ -88,7 +88,7 @@ def _date_labels(days: list[date], most: int = 8) -> list[int]:
     if first == last:
         return [first]
     step = max(1, (last - first) // (most - 1))
-    return [*range(first, last, step)][: most - 1] + [last]
+    return [*list(range(first, last, step))[: most - 1], last]
 
 
 def headache_days_chart(points: list[tuple[date, int]], baseline: int | None, *, nonce: str = "") -> SafeString | None:

@@ -29,6 +29,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "add_patient",
             "change_patient",
             "deactivate_patient",
+            "view_session",
+            "add_session",
+            "chart_session",
+            "write_addendum",
+            "view_clinicsettings",
             "view_intakeassessment",
             "view_outcomereport",
             "add_outcomereport",
@@ -41,6 +46,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "add_patient",
             "change_patient",
             "deactivate_patient",
+            "view_session",
+            "add_session",
+            "decide_screening",
+            "cosign_session",
+            "write_addendum",
+            "view_clinicsettings",
             "view_intakeassessment",
             "add_intakeassessment",
             "change_intakeassessment",
@@ -48,7 +59,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "add_outcomereport",
         }
     ),
-    Role.ADMIN: frozenset({"view_audit_log", "manage_accounts"}),
+    Role.ADMIN: frozenset({"view_audit_log", "manage_accounts", "view_clinicsettings", "change_clinicsettings"}),
 }
 
 

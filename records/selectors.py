@@ -98,3 +98,88 @@ def outcome_reports(*, user, patient: Patient) -> QuerySet[OutcomeReport]:
         .select_related("recorded_by")
         .order_by("reported_on", "recorded_at", "id")
     )
+
+
+# Sessions ----------------------------------------------------------------------
+
+
+def session_get(*, user, pk: int):
+    """One session with everything its page shows, in a constant number of queries."""
+    from django.db.models import Prefetch
+
+    from records.models import Administration, Session, VitalsReading
+
+    require(user, "view_session")
+    sessions = Session.objects.select_related(
+        "patient",
+        "primary_nurse",
+        "supervising_physician",
+        "signed_by",
+        "cosigned_by",
+        "screening",
+        "screening__bp_reading",
+        "screening__screened_by",
+        "screening__decided_by",
+        "discharge",
+        "discharge__discharged_by",
+    ).prefetch_related(
+        Prefetch(
+            "readings",
+            queryset=VitalsReading.objects.select_related("entered_by", "entered_in_error_by").order_by(
+                "measured_at", "id"
+            ),
+        ),
+        Prefetch("orders", queryset=_orders_queryset()),
+        Prefetch(
+            "administrations",
+            queryset=Administration.objects.select_related("order", "started_by", "stopped_by").order_by(
+                "started_at", "id"
+            ),
+        ),
+        Prefetch("administration_events", queryset=_events_queryset()),
+        "side_effects__recorded_by",
+        "addenda",
+    )
+    return get_object_or_404(sessions, pk=pk)
+
+
+def _orders_queryset():
+    from records.models import Order
+
+    return Order.objects.select_related("ordering_physician", "documented_by", "cosigned_by").order_by(
+        "received_at", "id"
+    )
+
+
+def _events_queryset():
+    from records.models import AdministrationEvent
+
+    return AdministrationEvent.objects.select_related("administration__order", "recorded_by").order_by(
+        "occurred_at", "id"
+    )
+
+
+def sessions_for_day(*, user, day: date | None = None) -> QuerySet:
+    """The day's sessions (clinic time zone) with the time of the last valid vitals reading."""
+    from django.db.models import Max
+
+    from records.models import Session
+
+    require(user, "view_session")
+    day = day or timezone.localdate()
+    zone = timezone.get_current_timezone()
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    end = datetime.combine(day, time.max, tzinfo=zone)
+    return (
+        Session.objects.filter(scheduled_at__range=(start, end))
+        .select_related("patient", "primary_nurse", "supervising_physician")
+        .annotate(last_vitals_at=Max("readings__measured_at", filter=Q(readings__entered_in_error_at__isnull=True)))
+        .order_by("chair", "scheduled_at", "id")
+    )
+
+
+def sessions_of_patient(*, user, patient: Patient) -> QuerySet:
+    from records.models import Session
+
+    require(user, "view_session")
+    return Session.objects.filter(patient=patient).select_related("primary_nurse").order_by("-scheduled_at", "-id")

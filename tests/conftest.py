@@ -114,3 +114,6 @@ def client_for(client):
         return client
 
     return login
+
+
+from tests.charting import sessions  # noqa: E402, F401  (fixture: build sessions through the actions)

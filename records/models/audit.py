@@ -17,6 +17,21 @@ class AuditAction(models.TextChoices):
     SEARCH = "search", "Search"
     # A print or download of a record: the accounting of disclosures reads these.
     PRINT = "print", "Print"
+    ARRIVE = "arrive", "Arrive"
+    BEGIN_SCREENING = "begin_screening", "Begin screening"
+    SCREEN = "screen", "Screen"
+    SCREENING_DECISION = "screening_decision", "Screening decision"
+    CANCEL = "cancel", "Cancel"
+    NO_SHOW = "no_show", "No-show"
+    ADMINISTRATION_START = "administration_start", "Start administration"
+    ADMINISTRATION_PAUSE = "administration_pause", "Pause administration"
+    ADMINISTRATION_RESUME = "administration_resume", "Resume administration"
+    ADMINISTRATION_STOP = "administration_stop", "Stop administration"
+    DISCHARGE = "discharge", "Discharge"
+    ENTERED_IN_ERROR = "entered_in_error", "Entered in error"
+    SIGN = "sign", "Sign"
+    COSIGN = "cosign", "Co-sign"
+    ADDENDUM = "addendum", "Addendum"
 
 
 class AuditEvent(models.Model):

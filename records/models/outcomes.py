@@ -12,6 +12,10 @@ class OutcomeReport(models.Model):
     """Patient-reported outcomes, at a session or between sessions, as the patient reported them."""
 
     patient = models.ForeignKey("records.Patient", on_delete=models.PROTECT, related_name="outcome_reports")
+    # The session at which they were reported; empty when reported between sessions.
+    session = models.ForeignKey(
+        "records.Session", on_delete=models.PROTECT, related_name="outcome_reports", null=True, blank=True
+    )
     reported_on = models.DateField(help_text="The day the patient reported these outcomes.")
     headache_days = models.PositiveSmallIntegerField(
         "Headache days in the last 30 days", help_text="0 to 30, as the patient reports them."

@@ -16,7 +16,8 @@ from records.actions.patients import (
     patient_view,
 )
 from records.forms.patients import PatientForm, PatientSearchForm, ReasonForm
-from records.selectors import patient_get, patients_search
+from records.permissions import can
+from records.selectors import patient_get, patients_search, sessions_of_patient
 from records.views.common import apply_action_errors, permission_required
 
 
@@ -63,7 +64,14 @@ def patient_detail(request, pk: int):
     return render(
         request,
         "records/patients/detail.html",
-        {"patient": patient, "age": patient.age_on(timezone.localdate()), "reason_form": ReasonForm()},
+        {
+            "patient": patient,
+            "age": patient.age_on(timezone.localdate()),
+            "reason_form": ReasonForm(),
+            "patient_sessions": sessions_of_patient(user=request.user, patient=patient)
+            if can(request.user, "view_session")
+            else [],
+        },
     )
 
 

@@ -29,6 +29,33 @@ ACCESS = {
     "patient_intake_edit": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 200, ADMIN: 403},
     "patient_outcome_new": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 403},
     "patient_summary_pdf": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 403},
+    "patient_session_new": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 403},
+    "session_board": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 403},
+    "session_detail": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 403},
+    "session_screening": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 403, ADMIN: 403},
+    "session_screening_decision": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 200, ADMIN: 403},
+    "session_order_new": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 403, ADMIN: 403},
+    "session_discharge": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 403, ADMIN: 403},
+    **{
+        name: {ANON: LOGIN, NURSE: 405, PHYSICIAN: 405, ADMIN: 405}
+        for name in (
+            "session_arrive",
+            "session_begin_screening",
+            "session_cancel",
+            "session_administration_start",
+            "session_administration_pause",
+            "session_administration_resume",
+            "session_administration_stop",
+            "session_vitals_record",
+            "session_vitals_error",
+            "session_side_effect_record",
+            "session_side_effect_resolve",
+            "session_sign",
+            "session_cosign",
+            "session_addendum",
+        )
+    },
+    "clinic_settings": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 200},
     "audit_log": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 403, ADMIN: 200},
     "account_list": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 403, ADMIN: 200},
     "account_new": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 403, ADMIN: 200},
@@ -56,9 +83,10 @@ def test_every_url_has_an_expectation():
 
 
 @pytest.fixture
-def url_kwargs(patient, nurse):
+def url_kwargs(patient, nurse, sessions):
     """Real objects for every URL parameter, chosen by the parameter's meaning."""
-    objects = {"patient": {"pk": patient.pk}, "account": {"pk": nurse.pk}}
+    held = sessions.to(patient, "held")
+    objects = {"patient": {"pk": patient.pk}, "account": {"pk": nurse.pk}, "session": {"pk": held.pk}}
 
     def kwargs_for(name: str) -> dict:
         pattern = next(p for p in _flat_patterns() if p.name == name)

@@ -1,0 +1,338 @@
+"""The order as given, and its administration: start, pause, resume, stop.
+
+Nothing here proposes, computes or converts a dose: values are stored as the
+clinician wrote them (records.doses validates their form only).
+"""
+
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from records.actions.audit import audit_record, diff_fields
+from records.actions.context import ActionRefused, Actor
+from records.actions.sessions import check_past, open_session_for_charting, transition, user_name
+from records.doses import DoseUnit, validate_dose_value
+from records.models import (
+    Administration,
+    AdministrationEvent,
+    AdministrationEventKind,
+    AdministrationState,
+    AuditAction,
+    ClinicSettings,
+    ExitKind,
+    Order,
+    ReceivedAs,
+    Route,
+    Screening,
+    Session,
+    SessionStatus,
+    User,
+)
+from records.permissions import Role, role_of
+
+ORDER_STATES = (
+    SessionStatus.ARRIVED,
+    SessionStatus.SCREENING,
+    SessionStatus.HELD,
+    SessionStatus.CLEARED,
+    SessionStatus.IN_PROGRESS,
+    SessionStatus.RECOVERY,
+)
+ADMINISTRATION_STATES = (SessionStatus.CLEARED, SessionStatus.IN_PROGRESS, SessionStatus.RECOVERY)
+
+
+def _dose_errors(value: str, unit: str, value_field: str, unit_field: str, label: str) -> dict:
+    errors = {}
+    try:
+        validate_dose_value(value, label)
+    except ValidationError as exc:
+        errors[value_field] = exc.messages[0]
+    if unit not in DoseUnit.values:
+        errors[unit_field] = f"Choose the unit from the list: {', '.join(DoseUnit.values)}."
+    return errors
+
+
+@transaction.atomic
+def order_document(
+    *,
+    actor: Actor,
+    session: Session,
+    received_as: str,
+    medication: str,
+    dose_value: str,
+    dose_unit: str,
+    route: str,
+    order_text: str,
+    received_at: datetime,
+    ordering_physician: User | None = None,
+    outside_prescriber: str = "",
+    read_back_confirmed: bool = False,
+    rate_text: str = "",
+) -> Order:
+    """Document an order exactly as given. Nurses; from arrival until recovery, session unsigned.
+
+    Verbal and telephone orders need read-back confirmed and a clinic physician,
+    and get a co-signature deadline from the clinic settings.
+    """
+    session = open_session_for_charting(actor, session, "document an order")
+    if session.status not in ORDER_STATES:
+        raise ActionRefused(f"Cannot document an order: the session is {session.get_status_display().lower()}.")
+    outside_prescriber = " ".join(outside_prescriber.split())
+    errors = _dose_errors(dose_value, dose_unit, "dose_value", "dose_unit", "Dose")
+    if received_as not in ReceivedAs.values:
+        errors["received_as"] = "Choose how the order was received: written, verbal or telephone."
+    if (ordering_physician is None) == (not outside_prescriber):
+        errors["ordering_physician"] = "Choose the ordering physician, or name an outside prescriber (not both)."
+    elif ordering_physician is not None and (
+        not ordering_physician.is_active or role_of(ordering_physician) != Role.PHYSICIAN
+    ):
+        errors["ordering_physician"] = "The ordering physician must be an active physician account."
+    if received_as in (ReceivedAs.VERBAL, ReceivedAs.TELEPHONE):
+        if not read_back_confirmed:
+            errors["read_back_confirmed"] = "A verbal or telephone order must be read back and confirmed."
+        if ordering_physician is None:
+            errors.setdefault(
+                "ordering_physician",
+                "A verbal or telephone order must come from a physician of the clinic, who co-signs it later.",
+            )
+    if not medication.strip():
+        errors["medication"] = "Enter the medication as written."
+    if not order_text.strip():
+        errors["order_text"] = "Enter the full order text, verbatim."
+    if route not in Route.values:
+        errors["route"] = "Choose the route."
+    if errors:
+        raise ValidationError(errors)
+    check_past("received_at", received_at, "Time received")
+    now = timezone.now()
+    verbal = received_as != ReceivedAs.WRITTEN
+    order = Order(
+        session=session,
+        ordering_physician=ordering_physician,
+        outside_prescriber=outside_prescriber,
+        received_as=received_as,
+        read_back_confirmed=read_back_confirmed and verbal,
+        medication=medication.strip(),
+        dose_value=dose_value,
+        dose_unit=dose_unit,
+        route=route,
+        rate_text=rate_text.strip(),
+        order_text=order_text.strip(),
+        received_at=received_at,
+        documented_by=actor.user,
+        documented_at=now,
+        cosign_due_at=now + timedelta(hours=ClinicSettings.current().verbal_order_cosign_hours) if verbal else None,
+    )
+    order.full_clean(exclude=["documented_by"] if actor.user is None else None)
+    order.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        patient=session.patient,
+        record=order,
+        changes=diff_fields(
+            {},
+            {
+                "ordering_physician": user_name(ordering_physician) or None,
+                "outside_prescriber": outside_prescriber or None,
+                "received_as": received_as,
+                "read_back_confirmed": order.read_back_confirmed,
+                "medication": order.medication,
+                "dose_value": dose_value,
+                "dose_unit": dose_unit,
+                "route": route,
+                "rate_text": order.rate_text or None,
+                "order_text": order.order_text,
+                "received_at": received_at,
+                "cosign_due_at": order.cosign_due_at,
+            },
+        ),
+    )
+    return order
+
+
+def _event(actor: Actor, administration: Administration, kind: str, at: datetime, reason: str = ""):
+    return AdministrationEvent.objects.create(
+        session=administration.session,
+        administration=administration,
+        kind=kind,
+        occurred_at=at,
+        reason=reason,
+        recorded_by=actor.user,
+    )
+
+
+def _lock_administration(actor: Actor, administration: Administration, verb: str) -> tuple[Session, Administration]:
+    session = open_session_for_charting(actor, administration.session, verb)
+    administration = Administration.objects.select_for_update().select_related("order").get(pk=administration.pk)
+    return session, administration
+
+
+def _check_event_time(field: str, at: datetime, after: datetime, label: str) -> None:
+    check_past(field, at, label)
+    if at < after:
+        raise ValidationError({field: f"{label} cannot be before {timezone.localtime(after):%H:%M}."})
+
+
+@transaction.atomic
+def administration_start(
+    *, actor: Actor, order: Order, site: str, lot_number: str, started_at: datetime | None = None
+) -> Administration:
+    """Start giving an order. Nurses; refused until the screening is cleared or a physician decided to proceed."""
+    session = open_session_for_charting(actor, order.session, "start")
+    screening = Screening.objects.filter(session=session).first()
+    if screening is None:
+        raise ActionRefused("Cannot start: the contraindication screening has not been recorded.")
+    if not screening.allows_administration:
+        if screening.decision:
+            raise ActionRefused("Cannot start: the physician decided not to proceed.")
+        raise ActionRefused("Cannot start: screening is held for physician review")
+    if session.status not in ADMINISTRATION_STATES:
+        raise ActionRefused(f"Cannot start: the session is {session.get_status_display().lower()}.")
+    errors = {}
+    if not site.strip():
+        errors["site"] = "Enter the site or line."
+    if not lot_number.strip():
+        errors["lot_number"] = "Enter the lot number."
+    if errors:
+        raise ValidationError(errors)
+    started_at = started_at or timezone.now()
+    _check_event_time("started_at", started_at, order.received_at, "Start time")
+    administration = Administration.objects.create(
+        session=session,
+        order=order,
+        site=site.strip(),
+        lot_number=lot_number.strip(),
+        started_at=started_at,
+        started_by=actor.user,
+    )
+    _event(actor, administration, AdministrationEventKind.START, started_at)
+    audit_record(
+        actor=actor,
+        action=AuditAction.ADMINISTRATION_START,
+        patient=session.patient,
+        record=administration,
+        changes=diff_fields(
+            {},
+            {
+                "order": order,
+                "site": administration.site,
+                "lot_number": administration.lot_number,
+                "started_at": started_at,
+            },
+        ),
+    )
+    if session.status == SessionStatus.CLEARED:
+        transition(actor=actor, session=session, to=SessionStatus.IN_PROGRESS, action=AuditAction.ADMINISTRATION_START)
+    return administration
+
+
+def _last_event_time(administration: Administration) -> datetime:
+    last = administration.events.order_by("-occurred_at", "-id").first()
+    return last.occurred_at if last else administration.started_at
+
+
+@transaction.atomic
+def administration_pause(
+    *, actor: Actor, administration: Administration, reason: str, at: datetime | None = None
+) -> Administration:
+    """Pause a running administration, with a reason. Nurses; session unsigned."""
+    session, administration = _lock_administration(actor, administration, "pause")
+    if administration.state != AdministrationState.RUNNING:
+        raise ActionRefused(f"Cannot pause: the administration is {administration.get_state_display().lower()}.")
+    return _pause_or_resume(actor, session, administration, AdministrationEventKind.PAUSE, reason, at)
+
+
+@transaction.atomic
+def administration_resume(
+    *, actor: Actor, administration: Administration, reason: str, at: datetime | None = None
+) -> Administration:
+    """Resume a paused administration, with a reason. Nurses; session unsigned."""
+    session, administration = _lock_administration(actor, administration, "resume")
+    if administration.state != AdministrationState.PAUSED:
+        raise ActionRefused(f"Cannot resume: the administration is {administration.get_state_display().lower()}.")
+    return _pause_or_resume(actor, session, administration, AdministrationEventKind.RESUME, reason, at)
+
+
+def _pause_or_resume(actor, session, administration, kind, reason, at) -> Administration:
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": f"Give the reason to {kind}."})
+    at = at or timezone.now()
+    _check_event_time("at", at, _last_event_time(administration), f"{kind.title()} time")
+    before = administration.state
+    administration.state = AdministrationState.PAUSED if kind == "pause" else AdministrationState.RUNNING
+    administration.save(update_fields=["state"])
+    _event(actor, administration, kind, at, reason)
+    audit_record(
+        actor=actor,
+        action=AuditAction.ADMINISTRATION_PAUSE if kind == "pause" else AuditAction.ADMINISTRATION_RESUME,
+        patient=session.patient,
+        record=administration,
+        changes={"state": [before, administration.state], "at": [None, at.isoformat()]},
+        reason=reason,
+    )
+    return administration
+
+
+@transaction.atomic
+def administration_stop(
+    *,
+    actor: Actor,
+    administration: Administration,
+    amount_given_value: str,
+    amount_given_unit: str,
+    at: datetime | None = None,
+    early_reason: str = "",
+) -> Administration:
+    """Stop an administration and document the amount given, as the nurse documents it. Nurses.
+
+    With `early_reason` the session is marked stopped early. When no other
+    administration is still running or paused the session moves to recovery.
+    """
+    session, administration = _lock_administration(actor, administration, "stop")
+    if administration.state == AdministrationState.STOPPED:
+        raise ActionRefused("Cannot stop: the administration is already stopped.")
+    errors = _dose_errors(
+        amount_given_value, amount_given_unit, "amount_given_value", "amount_given_unit", "Amount given"
+    )
+    if errors:
+        raise ValidationError(errors)
+    at = at or timezone.now()
+    _check_event_time("at", at, _last_event_time(administration), "Stop time")
+    before = administration.state
+    administration.state = AdministrationState.STOPPED
+    administration.stopped_at = at
+    administration.stopped_by = actor.user
+    administration.amount_given_value = amount_given_value
+    administration.amount_given_unit = amount_given_unit
+    administration.save()
+    early_reason = early_reason.strip()
+    _event(actor, administration, AdministrationEventKind.STOP, at, early_reason)
+    audit_record(
+        actor=actor,
+        action=AuditAction.ADMINISTRATION_STOP,
+        patient=session.patient,
+        record=administration,
+        changes={
+            "state": [before, "stopped"],
+            "stopped_at": [None, at.isoformat()],
+            "amount_given": [None, f"{amount_given_value} {amount_given_unit}"],
+        },
+        reason=early_reason,
+    )
+    still_running = session.administrations.exclude(state=AdministrationState.STOPPED).exists()
+    if early_reason and session.status in (SessionStatus.IN_PROGRESS, SessionStatus.RECOVERY):
+        transition(
+            actor=actor,
+            session=session,
+            to=SessionStatus.STOPPED_EARLY,
+            action=AuditAction.ADMINISTRATION_STOP,
+            reason=early_reason,
+            extra={"exit_kind": ExitKind.STOPPED_EARLY, "exit_reason": early_reason},
+        )
+    elif not still_running and session.status == SessionStatus.IN_PROGRESS:
+        transition(actor=actor, session=session, to=SessionStatus.RECOVERY, action=AuditAction.ADMINISTRATION_STOP)
+    return administration

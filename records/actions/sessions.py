@@ -1,0 +1,270 @@
+"""Sessions: scheduling, the state transitions, signing, co-signing and addenda."""
+
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from records.actions.audit import audit_record, diff_fields
+from records.actions.context import ActionRefused, Actor
+from records.models import Addendum, AuditAction, ExitKind, Patient, Session, SessionStatus, User
+from records.models.sessions import BEFORE_START, SIGNABLE
+from records.permissions import Role, require, role_of
+from records.vital_limits import CLOCK_SKEW_SECONDS
+
+LOCKED_MESSAGE = "This session is signed and locked; add an addendum instead."
+
+
+def require_permission(actor: Actor, permission: str, message: str | None = None) -> None:
+    if not actor.is_system:
+        require(actor.user, permission, message)
+
+
+def lock_session(session: Session) -> Session:
+    """The session row, locked for this transaction (fresh from the database)."""
+    return Session.objects.select_for_update().select_related("patient").get(pk=session.pk)
+
+
+def open_session_for_charting(actor: Actor, session: Session, verb: str = "chart") -> Session:
+    """Lock the session and refuse if it is signed: the check every charting action makes first."""
+    require_permission(actor, "chart_session", "Only a nurse may chart a session.")
+    current = lock_session(session)
+    if current.is_locked:
+        raise ActionRefused(f"Cannot {verb}: {LOCKED_MESSAGE[0].lower()}{LOCKED_MESSAGE[1:]}")
+    return current
+
+
+def check_past(field: str, value: datetime, label: str) -> None:
+    """Refuse a clinical time in the future (beyond a minute's clock skew)."""
+    if value > timezone.now() + timedelta(seconds=CLOCK_SKEW_SECONDS):
+        raise ValidationError({field: f"{label} cannot be in the future."})
+
+
+def user_name(user) -> str:
+    return user.printed_name if user is not None else ""
+
+
+def transition(
+    *, actor: Actor, session: Session, to: SessionStatus, action: AuditAction, reason: str = "", extra=None
+) -> Session:
+    """Move a locked session to `to` and audit the change (and any extra field changes)."""
+    before = {"status": session.status, **{k: getattr(session, k) for k in (extra or {})}}
+    session.status = to
+    for name, value in (extra or {}).items():
+        setattr(session, name, value)
+    session.save()
+    after = {"status": session.status, **{k: getattr(session, k) for k in (extra or {})}}
+    audit_record(
+        actor=actor,
+        action=action,
+        patient=session.patient,
+        record=session,
+        changes=diff_fields(before, after),
+        reason=reason,
+    )
+    return session
+
+
+def _check_staff(field: str, user: User | None, role: Role, label: str) -> None:
+    if user is not None and (not user.is_active or role_of(user) != role):
+        raise ValidationError({field: f"The {label} must be an active {role.label.lower()} account."})
+
+
+@transaction.atomic
+def session_schedule(
+    *,
+    actor: Actor,
+    patient: Patient,
+    planned_route: str,
+    scheduled_at: datetime,
+    chair: str,
+    primary_nurse: User | None = None,
+    supervising_physician: User | None = None,
+) -> Session:
+    """Schedule a session for an active patient. Nurses and physicians."""
+    require_permission(actor, "add_session")
+    if not patient.is_active:
+        raise ActionRefused("Cannot schedule: this patient's record is deactivated.")
+    _check_staff("primary_nurse", primary_nurse, Role.NURSE, "primary nurse")
+    _check_staff("supervising_physician", supervising_physician, Role.PHYSICIAN, "supervising physician")
+    session = Session(
+        patient=patient,
+        planned_route=planned_route,
+        scheduled_at=scheduled_at,
+        chair=" ".join(chair.split()),
+        primary_nurse=primary_nurse,
+        supervising_physician=supervising_physician,
+    )
+    session.full_clean()
+    session.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        patient=patient,
+        record=session,
+        changes=diff_fields(
+            {},
+            {
+                "planned_route": planned_route,
+                "scheduled_at": scheduled_at,
+                "chair": session.chair,
+                "primary_nurse": user_name(primary_nurse),
+                "supervising_physician": user_name(supervising_physician),
+                "status": session.status,
+            },
+        ),
+    )
+    return session
+
+
+@transaction.atomic
+def session_arrive(*, actor: Actor, session: Session, arrived_at: datetime | None = None) -> Session:
+    """Check the patient in. Nurses; the session must be scheduled."""
+    session = open_session_for_charting(actor, session, "arrive")
+    if session.status != SessionStatus.SCHEDULED:
+        raise ActionRefused(f"Cannot arrive: the session is {session.get_status_display().lower()}, not scheduled.")
+    arrived_at = arrived_at or timezone.now()
+    check_past("arrived_at", arrived_at, "Arrival time")
+    return transition(
+        actor=actor,
+        session=session,
+        to=SessionStatus.ARRIVED,
+        action=AuditAction.ARRIVE,
+        extra={"arrived_at": arrived_at},
+    )
+
+
+@transaction.atomic
+def session_begin_screening(*, actor: Actor, session: Session) -> Session:
+    """Start the contraindication screening. Nurses; the patient must have arrived."""
+    session = open_session_for_charting(actor, session, "begin screening")
+    if session.status != SessionStatus.ARRIVED:
+        raise ActionRefused(
+            f"Cannot begin screening: the session is {session.get_status_display().lower()}; "
+            "the patient must be checked in first."
+        )
+    return transition(actor=actor, session=session, to=SessionStatus.SCREENING, action=AuditAction.BEGIN_SCREENING)
+
+
+@transaction.atomic
+def session_cancel(*, actor: Actor, session: Session, reason: str, no_show: bool = False) -> Session:
+    """Cancel, or record a no-show, before anything is administered. Nurses; a reason is required."""
+    session = open_session_for_charting(actor, session, "cancel")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Give the reason."})
+    if session.status not in BEFORE_START:
+        raise ActionRefused(
+            f"Cannot cancel: the session is {session.get_status_display().lower()}; "
+            "after the start, stop the administration early instead."
+        )
+    if no_show and session.status != SessionStatus.SCHEDULED:
+        raise ActionRefused("Cannot record a no-show: the patient has arrived.")
+    kind = ExitKind.NO_SHOW if no_show else ExitKind.CANCELLED
+    return transition(
+        actor=actor,
+        session=session,
+        to=SessionStatus.NO_SHOW if no_show else SessionStatus.CANCELLED,
+        action=AuditAction.NO_SHOW if no_show else AuditAction.CANCEL,
+        reason=reason,
+        extra={"exit_kind": kind, "exit_reason": reason},
+    )
+
+
+@transaction.atomic
+def session_sign(*, actor: Actor, session: Session) -> Session:
+    """The nurse signs the session ("charted by"), which locks it. Nurses; discharged, cancelled or no-show."""
+    session = open_session_for_charting(actor, session, "sign")
+    if actor.user is None:
+        raise ActionRefused("Cannot sign: a signature needs a signed-in person.")
+    if session.status not in SIGNABLE:
+        raise ActionRefused(
+            f"Cannot sign: the session is {session.get_status_display().lower()}; "
+            "sign after discharge (or after a cancellation or no-show)."
+        )
+    if session.administrations.exclude(state="stopped").exists():
+        raise ActionRefused("Cannot sign: an administration is still running or paused.")
+    now = timezone.now()
+    return transition(
+        actor=actor,
+        session=session,
+        to=SessionStatus.SIGNED,
+        action=AuditAction.SIGN,
+        reason="charted by",
+        extra={"signed_by": actor.user, "signed_at": now, "signed_name": actor.user.printed_name},
+    )
+
+
+@transaction.atomic
+def session_cosign(*, actor: Actor, session: Session) -> Session:
+    """A physician co-signs a signed session ("reviewed by"). Physicians; the session must be signed."""
+    require_permission(actor, "cosign_session", "Only a physician may co-sign a session.")
+    if actor.user is None:
+        raise ActionRefused("Cannot co-sign: a signature needs a signed-in person.")
+    session = lock_session(session)
+    if session.status == SessionStatus.COSIGNED:
+        raise ActionRefused(f"Cannot co-sign: already co-signed by {session.cosigned_name}.")
+    if session.status != SessionStatus.SIGNED:
+        raise ActionRefused("Cannot co-sign: the nurse has not signed this session yet.")
+    return transition(
+        actor=actor,
+        session=session,
+        to=SessionStatus.COSIGNED,
+        action=AuditAction.COSIGN,
+        reason="reviewed by",
+        extra={"cosigned_by": actor.user, "cosigned_at": timezone.now(), "cosigned_name": actor.user.printed_name},
+    )
+
+
+@transaction.atomic
+def addendum_add(*, actor: Actor, session: Session, text: str, reason: str) -> Addendum:
+    """Add later information to a signed session, beneath the original. Nurses and physicians."""
+    require_permission(actor, "write_addendum")
+    if actor.user is None:
+        raise ActionRefused("Cannot add an addendum: it needs a signed-in author.")
+    session = lock_session(session)
+    if not session.is_locked:
+        raise ActionRefused("Cannot add an addendum: the session is not signed yet; chart it directly.")
+    errors = {}
+    if not text.strip():
+        errors["text"] = "Write the addendum."
+    if not reason.strip():
+        errors["reason"] = "Give the reason for the addendum."
+    if errors:
+        raise ValidationError(errors)
+    addendum = Addendum(
+        session=session,
+        text=text.strip(),
+        reason=reason.strip(),
+        author=actor.user,
+        author_name=actor.user.printed_name,
+        written_at=timezone.now(),
+    )
+    addendum.full_clean()
+    addendum.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.ADDENDUM,
+        patient=session.patient,
+        record=addendum,
+        changes={"text": [None, addendum.text]},
+        reason=addendum.reason,
+    )
+    return addendum
+
+
+@transaction.atomic
+def session_view(*, actor: Actor, session: Session, what: str = "session page") -> None:
+    """Record that the actor opened a session's chart. Anyone allowed to read sessions."""
+    require_permission(actor, "view_session")
+    audit_record(actor=actor, action=AuditAction.VIEW, patient=session.patient, record=session, reason=what)
+
+
+@transaction.atomic
+def session_board_view(*, actor: Actor, session_count: int) -> None:
+    """Record that the actor opened today's board (names of every patient in a chair)."""
+    require_permission(actor, "view_session")
+    audit_record(
+        actor=actor, action=AuditAction.VIEW, record_type="session_board", changes={"sessions": [None, session_count]}
+    )

@@ -1,0 +1,164 @@
+"""Side effects and discharge."""
+
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from records.actions.audit import audit_record, diff_fields
+from records.actions.context import ActionRefused, Actor
+from records.actions.sessions import check_past, open_session_for_charting, transition
+from records.models import (
+    AdministrationState,
+    AuditAction,
+    Discharge,
+    Phase,
+    Session,
+    SessionStatus,
+    Severity,
+    SideEffect,
+    SideEffectKind,
+)
+
+SIDE_EFFECT_STATES = (
+    SessionStatus.CLEARED,
+    SessionStatus.IN_PROGRESS,
+    SessionStatus.RECOVERY,
+    SessionStatus.STOPPED_EARLY,
+)
+DISCHARGE_CRITERIA = ("alert_and_oriented", "vitals_near_baseline", "steady_walking", "escort_present_not_driving")
+
+
+@transaction.atomic
+def side_effect_record(
+    *,
+    actor: Actor,
+    session: Session,
+    kind: str,
+    severity: str,
+    onset_at: datetime,
+    action_taken: str,
+    other_text: str = "",
+    resolved_at: datetime | None = None,
+) -> SideEffect:
+    """Record a side effect. Nurses; from clearance until discharge, session unsigned."""
+    session = open_session_for_charting(actor, session, "record a side effect")
+    if session.status not in SIDE_EFFECT_STATES:
+        raise ActionRefused(f"Cannot record a side effect: the session is {session.get_status_display().lower()}.")
+    errors = {}
+    if kind not in SideEffectKind.values:
+        errors["kind"] = "Choose the type of side effect."
+    if kind == SideEffectKind.OTHER and not other_text.strip():
+        errors["other_text"] = "Describe the side effect."
+    if severity not in Severity.values:
+        errors["severity"] = "Choose mild, moderate or severe."
+    if not action_taken.strip():
+        errors["action_taken"] = "Say what was done (or 'none')."
+    if resolved_at is not None and resolved_at < onset_at:
+        errors["resolved_at"] = "Resolved-at cannot be before the onset."
+    if errors:
+        raise ValidationError(errors)
+    check_past("onset_at", onset_at, "Onset")
+    if resolved_at is not None:
+        check_past("resolved_at", resolved_at, "Resolved-at time")
+    effect = SideEffect.objects.create(
+        session=session,
+        kind=kind,
+        other_text=other_text.strip() if kind == SideEffectKind.OTHER else "",
+        severity=severity,
+        onset_at=onset_at,
+        action_taken=action_taken.strip(),
+        resolved_at=resolved_at,
+        recorded_by=actor.user,
+        recorded_at=timezone.now(),
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        patient=session.patient,
+        record=effect,
+        changes=diff_fields(
+            {},
+            {
+                "kind": kind,
+                "other_text": effect.other_text or None,
+                "severity": severity,
+                "onset_at": onset_at,
+                "action_taken": effect.action_taken,
+                "resolved_at": resolved_at,
+            },
+        ),
+    )
+    return effect
+
+
+@transaction.atomic
+def side_effect_resolve(*, actor: Actor, side_effect: SideEffect, resolved_at: datetime) -> SideEffect:
+    """Record when a side effect resolved. Nurses; session unsigned."""
+    open_session_for_charting(actor, side_effect.session, "record the resolution")
+    effect = SideEffect.objects.select_for_update().get(pk=side_effect.pk)
+    if effect.resolved_at is not None:
+        raise ActionRefused("This side effect already has its resolution time.")
+    check_past("resolved_at", resolved_at, "Resolved-at time")
+    if resolved_at < effect.onset_at:
+        raise ValidationError({"resolved_at": "Resolved-at cannot be before the onset."})
+    effect.resolved_at = resolved_at
+    effect.save(update_fields=["resolved_at"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        patient=effect.session.patient,
+        record=effect,
+        changes={"resolved_at": [None, resolved_at.isoformat()]},
+    )
+    return effect
+
+
+@transaction.atomic
+def discharge_record(
+    *,
+    actor: Actor,
+    session: Session,
+    alert_and_oriented: bool,
+    vitals_near_baseline: bool,
+    steady_walking: bool,
+    escort_present_not_driving: bool,
+    discharged_at: datetime | None = None,
+    note: str = "",
+) -> Discharge:
+    """Discharge the patient: every criterion met and post-session vitals charted. Nurses;
+    the session must be in recovery (or stopped early) with every administration stopped."""
+    session = open_session_for_charting(actor, session, "discharge")
+    if session.status not in (SessionStatus.RECOVERY, SessionStatus.STOPPED_EARLY):
+        raise ActionRefused(
+            f"Cannot discharge: the session is {session.get_status_display().lower()}; "
+            "discharge follows the end of the administration."
+        )
+    if session.administrations.exclude(state=AdministrationState.STOPPED).exists():
+        raise ActionRefused("Cannot discharge: an administration is still running or paused.")
+    if not session.readings.filter(phase=Phase.POST, entered_in_error_at__isnull=True).exists():
+        raise ActionRefused("Cannot discharge: chart a post-session vitals reading first.")
+    criteria = {
+        "alert_and_oriented": alert_and_oriented,
+        "vitals_near_baseline": vitals_near_baseline,
+        "steady_walking": steady_walking,
+        "escort_present_not_driving": escort_present_not_driving,
+    }
+    errors = {name: "This criterion must be met before discharge." for name, met in criteria.items() if not met}
+    if errors:
+        raise ValidationError(errors)
+    discharged_at = discharged_at or timezone.now()
+    check_past("discharged_at", discharged_at, "Discharge time")
+    discharge = Discharge.objects.create(
+        session=session, discharged_at=discharged_at, discharged_by=actor.user, note=note.strip(), **criteria
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.DISCHARGE,
+        patient=session.patient,
+        record=discharge,
+        changes=diff_fields({}, {**criteria, "discharged_at": discharged_at, "note": discharge.note or None}),
+    )
+    transition(actor=actor, session=session, to=SessionStatus.DISCHARGED, action=AuditAction.DISCHARGE)
+    return discharge

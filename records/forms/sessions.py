@@ -1,0 +1,376 @@
+"""Forms of the session pages: they parse and check input; the actions write.
+
+No dose field has an initial value, and no form is filled from an earlier order
+or session: the clinician types what the order says.
+"""
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Layout, Row
+from django import forms
+from django.utils import timezone
+
+from records.doses import DOSE_MAX_LENGTH, DoseUnit, validate_dose_value
+from records.models import (
+    Answer,
+    ClinicSettings,
+    Dissociation,
+    Phase,
+    Pregnancy,
+    ReceivedAs,
+    Route,
+    ScreeningDecision,
+    Severity,
+    SideEffectKind,
+    User,
+)
+from records.permissions import Role
+from records.vital_limits import IMPOSSIBLE
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format=DATETIME_FORMAT, **kwargs)
+
+
+def datetime_field(label: str, required: bool = True) -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=label,
+        required=required,
+        widget=DateTimeLocalInput(),
+        input_formats=[DATETIME_FORMAT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+        error_messages={"invalid": f"Enter {label.lower()} as a date and time, e.g. 2026-03-14T09:30."},
+    )
+
+
+def now_local() -> str:
+    return timezone.localtime().strftime(DATETIME_FORMAT)
+
+
+def choose(choices) -> list:
+    return [("", "Choose…"), *choices]
+
+
+def helper(*layout) -> FormHelper:
+    h = FormHelper()
+    h.form_tag = False
+    h.disable_csrf = True
+    if layout:
+        h.layout = Layout(*layout)
+    return h
+
+
+def _staff(role: Role):
+    return User.objects.filter(is_active=True, groups__name=role.value).order_by("last_name", "first_name")
+
+
+class StaffChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.printed_name
+
+
+class SessionScheduleForm(forms.Form):
+    planned_route = forms.ChoiceField(choices=choose(Route.choices))
+    scheduled_at = datetime_field("Scheduled time")
+    chair = forms.CharField(label="Chair or room", max_length=40)
+    primary_nurse = StaffChoiceField(queryset=User.objects.none(), required=False, empty_label="Not assigned yet")
+    supervising_physician = StaffChoiceField(
+        queryset=User.objects.none(), required=False, empty_label="Not assigned yet"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["primary_nurse"].queryset = _staff(Role.NURSE)
+        self.fields["supervising_physician"].queryset = _staff(Role.PHYSICIAN)
+        self.helper = helper(
+            Row(Column("planned_route"), Column("scheduled_at"), Column("chair")),
+            Row(Column("primary_nurse"), Column("supervising_physician")),
+        )
+
+
+def _vital_field(name: str, label: str) -> forms.Field:
+    limit = IMPOSSIBLE[name]
+    attrs = {"inputmode": "decimal" if name in ("temperature", "weight_kg") else "numeric", "autocomplete": "off"}
+    messages = {"invalid": f"{label}: enter a number. {limit.describe()}"}
+    if name in ("temperature", "weight_kg"):
+        return forms.DecimalField(
+            label=label,
+            required=False,
+            max_digits=4,
+            decimal_places=1,
+            widget=forms.TextInput(attrs=attrs),
+            error_messages={
+                **messages,
+                "max_decimal_places": f"{label}: use at most one decimal place.",
+                "max_digits": limit.describe(),
+                "max_whole_digits": limit.describe(),
+            },
+        )
+    if name == "sedation_rass":
+        attrs["inputmode"] = "text"  # the tablet keypad needs the minus sign
+    return forms.IntegerField(label=label, required=False, widget=forms.TextInput(attrs=attrs), error_messages=messages)
+
+
+class VitalsForm(forms.Form):
+    """One flowsheet row. Ranges are checked by the action (records.vital_limits) and shown on the fields."""
+
+    measured_at = datetime_field("Measured at")
+    phase = forms.ChoiceField(choices=Phase.choices)
+    systolic = _vital_field("systolic", "Systolic")
+    diastolic = _vital_field("diastolic", "Diastolic")
+    heart_rate = _vital_field("heart_rate", "HR")
+    spo2 = _vital_field("spo2", "SpO2")
+    respiratory_rate = _vital_field("respiratory_rate", "RR")
+    temperature = _vital_field("temperature", "Temp °C")
+    pain = _vital_field("pain", "Pain 0-10")
+    sedation_rass = _vital_field("sedation_rass", "RASS")
+    dissociation = forms.ChoiceField(choices=[("", "—"), *Dissociation.choices], required=False)
+    weight_kg = _vital_field("weight_kg", "Weight kg")
+    note = forms.CharField(max_length=500, required=False)
+
+    VALUE_FIELDS = (
+        "systolic",
+        "diastolic",
+        "heart_rate",
+        "spo2",
+        "respiratory_rate",
+        "temperature",
+        "pain",
+        "sedation_rass",
+        "dissociation",
+        "weight_kg",
+        "note",
+    )
+
+    def values(self) -> dict:
+        data = {name: self.cleaned_data[name] for name in self.VALUE_FIELDS}
+        return {k: v for k, v in data.items() if v not in (None, "")}
+
+
+class ScreeningForm(forms.Form):
+    """Every answer explicit: radio buttons with nothing ticked; 'unknown' is its own answer."""
+
+    systolic = forms.IntegerField(
+        label="Systolic BP now (mmHg)", widget=forms.TextInput(attrs={"inputmode": "numeric"})
+    )
+    diastolic = forms.IntegerField(
+        label="Diastolic BP now (mmHg)", widget=forms.TextInput(attrs={"inputmode": "numeric"})
+    )
+    hypertension_history = forms.ChoiceField(
+        label="History of hypertension", choices=Answer.choices, widget=forms.RadioSelect
+    )
+    hypertension_uncontrolled = forms.ChoiceField(
+        label="Uncontrolled hypertension, in your judgement", choices=Answer.choices, widget=forms.RadioSelect
+    )
+    psychosis_history = forms.ChoiceField(
+        label="History of psychosis", choices=Answer.choices, widget=forms.RadioSelect
+    )
+    psychosis_current = forms.ChoiceField(
+        label="Current psychotic symptoms", choices=Answer.choices, widget=forms.RadioSelect
+    )
+    pregnancy = forms.ChoiceField(label="Pregnancy", choices=Pregnancy.choices, widget=forms.RadioSelect)
+    pregnancy_note = forms.CharField(label="Test result, or why a test does not apply", max_length=300, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("hypertension_history", "hypertension_uncontrolled", "psychosis_history", "psychosis_current"):
+            self.fields[name].error_messages["required"] = "Choose yes, no or unknown."
+        self.fields["pregnancy"].error_messages["required"] = "Choose an answer for pregnancy."
+        self.helper = helper(
+            Row(Column("systolic"), Column("diastolic")),
+            Row(Column("hypertension_history"), Column("hypertension_uncontrolled")),
+            Row(Column("psychosis_history"), Column("psychosis_current")),
+            "pregnancy",
+            "pregnancy_note",
+        )
+
+
+class ScreeningDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=ScreeningDecision.choices, widget=forms.RadioSelect)
+    reason = forms.CharField(
+        label="Justification (proceed) or reason (do not proceed)",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["decision"].error_messages["required"] = "Choose proceed or do not proceed."
+        self.fields["reason"].error_messages["required"] = "Write the justification or the reason."
+        self.helper = helper("decision", "reason")
+
+
+class DoseValueField(forms.CharField):
+    """Free text, checked by the one dose validator; never given an initial value."""
+
+    def __init__(self, label: str, **kwargs):
+        super().__init__(
+            label=label,
+            max_length=DOSE_MAX_LENGTH,
+            strip=False,
+            widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+            **kwargs,
+        )
+        self.error_messages["required"] = f"Enter the {label.lower()} exactly as written."
+
+    def validate(self, value):
+        super().validate(value)
+        if value:
+            validate_dose_value(value, self.label)
+
+
+class OrderForm(forms.Form):
+    ordering_physician = StaffChoiceField(queryset=User.objects.none(), required=False, empty_label="—")
+    outside_prescriber = forms.CharField(label="…or outside prescriber's name", max_length=200, required=False)
+    received_as = forms.ChoiceField(choices=ReceivedAs.choices, widget=forms.RadioSelect)
+    read_back_confirmed = forms.BooleanField(
+        label="Read back and confirmed (required for verbal and telephone orders)", required=False
+    )
+    received_at = datetime_field("Time received")
+    medication = forms.CharField(max_length=120)
+    dose_value = DoseValueField("Dose")
+    dose_unit = forms.ChoiceField(label="Dose unit", choices=choose(DoseUnit.choices))
+    route = forms.ChoiceField(choices=choose(Route.choices))
+    rate_text = forms.CharField(label="Rate, duration or frequency as written", max_length=300, required=False)
+    order_text = forms.CharField(
+        label="Full order text, verbatim", max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["ordering_physician"].queryset = _staff(Role.PHYSICIAN)
+        self.fields["received_as"].error_messages["required"] = "Choose written, verbal or telephone."
+        self.helper = helper(
+            Row(Column("ordering_physician"), Column("outside_prescriber")),
+            Row(Column("received_as"), Column("received_at")),
+            "read_back_confirmed",
+            Row(Column("medication"), Column("dose_value"), Column("dose_unit"), Column("route")),
+            "rate_text",
+            "order_text",
+        )
+
+
+class AdministrationStartForm(forms.Form):
+    order = forms.IntegerField(widget=forms.HiddenInput)
+    site = forms.CharField(label="Site or line", max_length=120)
+    lot_number = forms.CharField(max_length=60)
+
+
+class AdministrationEventForm(forms.Form):
+    administration = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(max_length=500)
+
+
+class AdministrationStopForm(forms.Form):
+    administration = forms.IntegerField(widget=forms.HiddenInput)
+    amount_given_value = DoseValueField("Amount given")
+    amount_given_unit = forms.ChoiceField(label="Unit", choices=choose(DoseUnit.choices))
+    early_reason = forms.CharField(label="If stopped early: why", max_length=500, required=False)
+
+
+class SideEffectForm(forms.Form):
+    kind = forms.ChoiceField(label="Type", choices=choose(SideEffectKind.choices))
+    other_text = forms.CharField(label="Describe (if other)", max_length=200, required=False)
+    severity = forms.ChoiceField(choices=Severity.choices, widget=forms.RadioSelect)
+    onset_at = datetime_field("Onset")
+    action_taken = forms.CharField(max_length=500)
+    resolved_at = datetime_field("Resolved at", required=False)
+
+
+class SideEffectResolveForm(forms.Form):
+    side_effect = forms.IntegerField(widget=forms.HiddenInput)
+    resolved_at = datetime_field("Resolved at")
+
+
+class DischargeForm(forms.Form):
+    alert_and_oriented = forms.BooleanField(label="Alert and oriented")
+    vitals_near_baseline = forms.BooleanField(label="Vitals back near baseline")
+    steady_walking = forms.BooleanField(label="Walking steadily")
+    escort_present_not_driving = forms.BooleanField(label="Escort present, and the patient is not driving")
+    discharged_at = datetime_field("Discharge time")
+    note = forms.CharField(max_length=500, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("alert_and_oriented", "vitals_near_baseline", "steady_walking", "escort_present_not_driving"):
+            self.fields[name].error_messages["required"] = "This criterion must be met before discharge."
+        self.helper = helper(
+            "alert_and_oriented",
+            "vitals_near_baseline",
+            "steady_walking",
+            "escort_present_not_driving",
+            Row(Column("discharged_at"), Column("note")),
+        )
+
+
+class ReasonOnlyForm(forms.Form):
+    reason = forms.CharField(max_length=500)
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(max_length=1000, error_messages={"required": "Give the reason."})
+    no_show = forms.BooleanField(label="The patient did not come (no-show)", required=False)
+
+
+class EnteredInErrorForm(forms.Form):
+    reading = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(max_length=500)
+
+
+class AddendumForm(forms.Form):
+    text = forms.CharField(label="Addendum", max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(max_length=500)
+
+
+class ClinicSettingsForm(forms.ModelForm):
+    reason = forms.CharField(label="Reason for the change", max_length=500, required=False)
+
+    class Meta:
+        model = ClinicSettings
+        fields = [
+            "bp_hold_systolic",
+            "bp_hold_diastolic",
+            "systolic_low",
+            "systolic_high",
+            "diastolic_low",
+            "diastolic_high",
+            "heart_rate_low",
+            "heart_rate_high",
+            "spo2_low",
+            "spo2_high",
+            "respiratory_rate_low",
+            "respiratory_rate_high",
+            "temperature_low",
+            "temperature_high",
+            "vitals_interval_minutes",
+            "verbal_order_cosign_hours",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if hasattr(field, "min_value") and field.min_value is not None and field.max_value is not None:
+                field.error_messages["min_value"] = f"{field.label}: between {field.min_value} and {field.max_value}."
+                field.error_messages["max_value"] = f"{field.label}: between {field.min_value} and {field.max_value}."
+            field.widget.attrs.setdefault("inputmode", "decimal" if name.startswith("temperature") else "numeric")
+        self.fields["reason"].widget.attrs.pop("inputmode", None)
+        self.helper = helper(
+            Row(Column("bp_hold_systolic"), Column("bp_hold_diastolic")),
+            Row(Column("systolic_low"), Column("systolic_high"), Column("diastolic_low"), Column("diastolic_high")),
+            Row(Column("heart_rate_low"), Column("heart_rate_high"), Column("spo2_low"), Column("spo2_high")),
+            Row(
+                Column("respiratory_rate_low"),
+                Column("respiratory_rate_high"),
+                Column("temperature_low"),
+                Column("temperature_high"),
+            ),
+            Row(Column("vitals_interval_minutes"), Column("verbal_order_cosign_hours")),
+            "reason",
+        )
+
+    def _post_clean(self):
+        # Range checks and saving belong to the action; skip ModelForm's model validation.
+        pass

@@ -1,0 +1,102 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Answer(models.TextChoices):
+    YES = "yes", "Yes"
+    NO = "no", "No"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Pregnancy(models.TextChoices):
+    PREGNANT = "pregnant", "Pregnant"
+    NOT_PREGNANT_TEST = "not_pregnant_test", "Not pregnant: negative test today"
+    NOT_PREGNANT_NA = "not_pregnant_na", "Not pregnant: a test does not apply (reason given)"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class ScreeningOutcome(models.TextChoices):
+    CLEARED = "cleared", "Cleared"
+    HELD = "held", "Held for physician review"
+
+
+class ScreeningDecision(models.TextChoices):
+    PROCEED = "proceed", "Proceed"
+    DO_NOT_PROCEED = "do_not_proceed", "Do not proceed"
+
+
+class Screening(models.Model):
+    """The contraindication screening before any administration, one per session (QuestionnaireResponse)."""
+
+    session = models.OneToOneField("records.Session", on_delete=models.PROTECT, related_name="screening")
+    bp_reading = models.OneToOneField("records.VitalsReading", on_delete=models.PROTECT, related_name="+")
+    hypertension_history = models.CharField(max_length=8, choices=Answer.choices)
+    hypertension_uncontrolled = models.CharField(
+        "Uncontrolled hypertension in the clinician's judgement", max_length=8, choices=Answer.choices
+    )
+    psychosis_history = models.CharField(max_length=8, choices=Answer.choices)
+    psychosis_current = models.CharField("Current psychotic symptoms", max_length=8, choices=Answer.choices)
+    pregnancy = models.CharField(max_length=20, choices=Pregnancy.choices)
+    pregnancy_note = models.CharField(
+        max_length=300, blank=True, help_text="Test result, or why a test does not apply."
+    )
+    # The clinic's threshold at the time of screening, kept with the record.
+    bp_hold_systolic = models.PositiveSmallIntegerField()
+    bp_hold_diastolic = models.PositiveSmallIntegerField()
+    outcome = models.CharField(max_length=8, choices=ScreeningOutcome.choices)
+    screened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    screened_at = models.DateTimeField()
+    decision = models.CharField(max_length=16, choices=ScreeningDecision.choices, blank=True)
+    decision_reason = models.TextField(max_length=2000, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(pregnancy="not_pregnant_na") | Q(pregnancy_note__regex=r"\S"),
+                name="screening_pregnancy_na_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(decision="", decided_by__isnull=True, decided_at__isnull=True)
+                | Q(
+                    ~Q(decision=""),
+                    outcome="held",
+                    decided_by__isnull=False,
+                    decided_at__isnull=False,
+                    decision_reason__regex=r"\S",
+                ),
+                name="screening_decision_on_held_with_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Screening for session {self.session_id}: {self.outcome}"
+
+    @property
+    def allows_administration(self) -> bool:
+        """Cleared, or held and the physician decided to proceed."""
+        return self.outcome == ScreeningOutcome.CLEARED or self.decision == ScreeningDecision.PROCEED
+
+    def positive_findings(self) -> list[str]:
+        findings = []
+        labels = {
+            "hypertension_history": "history of hypertension",
+            "hypertension_uncontrolled": "uncontrolled hypertension",
+            "psychosis_history": "history of psychosis",
+            "psychosis_current": "current psychotic symptoms",
+        }
+        for field, label in labels.items():
+            value = getattr(self, field)
+            if value == Answer.YES:
+                findings.append(label)
+            elif value == Answer.UNKNOWN:
+                findings.append(f"{label}: unknown")
+        if self.pregnancy == Pregnancy.PREGNANT:
+            findings.append("pregnant")
+        elif self.pregnancy == Pregnancy.UNKNOWN:
+            findings.append("pregnancy: unknown")
+        return findings

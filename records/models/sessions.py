@@ -1,0 +1,124 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Route(models.TextChoices):
+    IV_INFUSION = "iv_infusion", "IV infusion"
+    IM_INJECTION = "im_injection", "IM injection"
+    INTRANASAL = "intranasal", "Intranasal"
+    ORAL_TROCHE = "oral_troche", "Oral troche"
+
+
+class SessionStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    ARRIVED = "arrived", "Arrived"
+    SCREENING = "screening", "Screening"
+    HELD = "held", "Held for physician"
+    CLEARED = "cleared", "Cleared"
+    IN_PROGRESS = "in_progress", "In progress"
+    RECOVERY = "recovery", "Recovery"
+    STOPPED_EARLY = "stopped_early", "Stopped early"
+    DISCHARGED = "discharged", "Discharged"
+    SIGNED = "signed", "Signed"
+    COSIGNED = "cosigned", "Co-signed"
+    CANCELLED = "cancelled", "Cancelled"
+    NO_SHOW = "no_show", "No-show"
+
+
+class ExitKind(models.TextChoices):
+    """How a session left the usual path; kept after signing."""
+
+    NONE = "", "—"
+    CANCELLED = "cancelled", "Cancelled before start"
+    NO_SHOW = "no_show", "No-show"
+    NOT_PROCEEDED = "not_proceeded", "Physician decided not to proceed"
+    STOPPED_EARLY = "stopped_early", "Stopped early"
+
+
+# States in which nothing has been administered yet.
+BEFORE_START = (
+    SessionStatus.SCHEDULED,
+    SessionStatus.ARRIVED,
+    SessionStatus.SCREENING,
+    SessionStatus.HELD,
+    SessionStatus.CLEARED,
+)
+# States in which the patient is in the chair and vitals may be charted.
+IN_CHAIR = (
+    SessionStatus.ARRIVED,
+    SessionStatus.SCREENING,
+    SessionStatus.HELD,
+    SessionStatus.CLEARED,
+    SessionStatus.IN_PROGRESS,
+    SessionStatus.RECOVERY,
+    SessionStatus.STOPPED_EARLY,
+)
+SIGNABLE = (SessionStatus.DISCHARGED, SessionStatus.CANCELLED, SessionStatus.NO_SHOW)
+
+
+class Session(models.Model):
+    """One visit of a patient for a ketamine administration (FHIR Encounter).
+
+    Once the nurse signs (signed_at set) the database refuses any change to the
+    session's clinical rows, and to this row except the physician's co-signature.
+    """
+
+    patient = models.ForeignKey("records.Patient", on_delete=models.PROTECT, related_name="sessions")
+    planned_route = models.CharField(max_length=16, choices=Route.choices)
+    scheduled_at = models.DateTimeField(db_index=True)
+    chair = models.CharField("Chair or room", max_length=40)
+    primary_nurse = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    supervising_physician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    status = models.CharField(max_length=16, choices=SessionStatus.choices, default=SessionStatus.SCHEDULED)
+    exit_kind = models.CharField(max_length=16, choices=ExitKind.choices, blank=True, default="")
+    exit_reason = models.TextField(max_length=1000, blank=True)
+    arrived_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_name = models.CharField(max_length=300, blank=True, help_text="Printed name at the moment of signing.")
+    cosigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    cosigned_at = models.DateTimeField(null=True, blank=True)
+    cosigned_name = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["scheduled_at", "chair", "id"]
+        indexes = [models.Index(fields=["patient", "scheduled_at"], name="session_patient_time_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(chair__regex=r"\S"), name="session_chair_not_blank"),
+            models.CheckConstraint(
+                condition=Q(status__in=["signed", "cosigned"], signed_at__isnull=False, signed_by__isnull=False)
+                | Q(~Q(status__in=["signed", "cosigned"]), signed_at__isnull=True, signed_by__isnull=True),
+                name="session_signed_status_matches_signature",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="cosigned", cosigned_at__isnull=False, cosigned_by__isnull=False)
+                | Q(~Q(status="cosigned"), cosigned_at__isnull=True, cosigned_by__isnull=True),
+                name="session_cosigned_status_matches_cosignature",
+            ),
+            models.CheckConstraint(
+                condition=Q(exit_kind="") | Q(exit_reason__regex=r"\S"), name="session_exit_has_reason"
+            ),
+        ]
+        permissions = [
+            ("chart_session", "Can chart a session: arrive, screen, vitals, orders, administration, discharge, sign"),
+            ("decide_screening", "Can record the physician's decision on a held screening"),
+            ("cosign_session", "Can co-sign a signed session as reviewer"),
+            ("write_addendum", "Can add an addendum to a signed session"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Session {self.pk} ({self.get_status_display()})"
+
+    @property
+    def is_locked(self) -> bool:
+        return self.signed_at is not None

@@ -1,0 +1,92 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from records.vital_limits import IMPOSSIBLE
+
+
+class Phase(models.TextChoices):
+    PRE = "pre", "Pre"
+    DURING = "during", "During"
+    POST = "post", "Post"
+
+
+class Dissociation(models.TextChoices):
+    NONE = "none", "None"
+    MILD = "mild", "Mild"
+    MODERATE = "moderate", "Moderate"
+    SEVERE = "severe", "Severe"
+
+
+# Numeric vitals in flowsheet order (the order of the entry form and the table).
+NUMERIC_VITALS = (
+    "systolic",
+    "diastolic",
+    "heart_rate",
+    "spo2",
+    "respiratory_rate",
+    "temperature",
+    "pain",
+    "sedation_rass",
+    "weight_kg",
+)
+
+
+def _within_limits(field: str) -> Q:
+    limit = IMPOSSIBLE[field]
+    return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gte": limit.low, f"{field}__lte": limit.high})
+
+
+class VitalsReading(models.Model):
+    """One row of the vitals flowsheet (FHIR Observation, vital-signs). Never edited or deleted:
+    a wrong reading is marked entered in error and stays visible."""
+
+    session = models.ForeignKey("records.Session", on_delete=models.PROTECT, related_name="readings")
+    measured_at = models.DateTimeField(help_text="When it was measured, as the clinician entered it.")
+    entered_at = models.DateTimeField(help_text="Server time of entry.")
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    phase = models.CharField(max_length=8, choices=Phase.choices)
+    systolic = models.PositiveSmallIntegerField("Systolic (mmHg)", null=True, blank=True)
+    diastolic = models.PositiveSmallIntegerField("Diastolic (mmHg)", null=True, blank=True)
+    heart_rate = models.PositiveSmallIntegerField("Heart rate (/min)", null=True, blank=True)
+    spo2 = models.PositiveSmallIntegerField("SpO2 (%)", null=True, blank=True)
+    respiratory_rate = models.PositiveSmallIntegerField("Resp. rate (/min)", null=True, blank=True)
+    temperature = models.DecimalField("Temp (°C)", max_digits=3, decimal_places=1, null=True, blank=True)
+    pain = models.PositiveSmallIntegerField("Pain (0-10)", null=True, blank=True)
+    sedation_rass = models.SmallIntegerField("Sedation (RASS)", null=True, blank=True)
+    dissociation = models.CharField(max_length=10, choices=Dissociation.choices, blank=True)
+    weight_kg = models.DecimalField("Weight (kg)", max_digits=4, decimal_places=1, null=True, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    entered_in_error_at = models.DateTimeField(null=True, blank=True)
+    entered_in_error_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    entered_in_error_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["measured_at", "id"]
+        indexes = [models.Index(fields=["session", "measured_at"], name="vitals_session_time_idx")]
+        constraints = [
+            *(models.CheckConstraint(condition=_within_limits(f), name=f"vitals_{f}_possible") for f in NUMERIC_VITALS),
+            models.CheckConstraint(
+                condition=Q(systolic__isnull=True, diastolic__isnull=True)
+                | Q(systolic__isnull=False, diastolic__isnull=False, diastolic__lt=F("systolic")),
+                name="vitals_bp_pair_diastolic_below_systolic",
+            ),
+            models.CheckConstraint(
+                condition=Q(entered_in_error_at__isnull=True, entered_in_error_by__isnull=True)
+                | Q(
+                    entered_in_error_at__isnull=False,
+                    entered_in_error_by__isnull=False,
+                    entered_in_error_reason__regex=r"\S",
+                ),
+                name="vitals_entered_in_error_has_who_and_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Vitals {self.measured_at:%Y-%m-%d %H:%M} (session {self.session_id})"
+
+    @property
+    def in_error(self) -> bool:
+        return self.entered_in_error_at is not None

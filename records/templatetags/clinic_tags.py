@@ -1,0 +1,37 @@
+from django import template
+from django.utils import timezone
+
+from records.charts import vitals_chart
+from records.doses import dose_display
+
+register = template.Library()
+
+
+@register.filter
+def dose(obj, prefix: str = "dose") -> str:
+    """`{{ order|dose }}` or `{{ administration|dose:"amount_given" }}`: the value exactly as entered, and its unit."""
+    return dose_display(getattr(obj, f"{prefix}_value", ""), getattr(obj, f"{prefix}_unit", ""))
+
+
+@register.simple_tag(takes_context=True)
+def session_vitals_chart(context, readings, events):
+    """The inline, CSP-safe vitals chart; uses the page's CSP nonce when there is one."""
+    return vitals_chart(readings, events, nonce=context.get("csp_nonce", "") or "")
+
+
+@register.filter
+def flag(reading, field: str) -> str:
+    """'low' / 'high' when a value lies outside the clinic's reference range (set on the reading by the view)."""
+    return reading.flags.get(field, "") if hasattr(reading, "flags") else ""
+
+
+@register.filter
+def clock(value) -> str:
+    """A time in the clinic's zone, HH:MM."""
+    return timezone.localtime(value).strftime("%H:%M") if value else ""
+
+
+@register.filter
+def stamp(value) -> str:
+    """A date and time in the clinic's zone, with its zone name."""
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M %Z") if value else ""

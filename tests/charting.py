@@ -1,0 +1,125 @@
+"""Build sessions in any state through the real actions (fixtures for tests)."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from records.actions.medications import administration_start, administration_stop, order_document
+from records.actions.screening import screening_record
+from records.actions.sessions import session_arrive, session_begin_screening, session_schedule, session_sign
+from records.actions.side_effects import discharge_record
+from records.actions.vitals import vitals_record
+from records.models import Session
+
+NEGATIVE_SCREENING = {
+    "systolic": 128,
+    "diastolic": 82,
+    "hypertension_history": "no",
+    "hypertension_uncontrolled": "no",
+    "psychosis_history": "no",
+    "psychosis_current": "no",
+    "pregnancy": "not_pregnant_test",
+    "pregnancy_note": "Urine hCG negative",
+}
+
+WRITTEN_ORDER = {
+    "received_as": "written",
+    "medication": "Ketamine",
+    "dose_value": "0.5",
+    "dose_unit": "mg/kg/h",
+    "route": "iv_infusion",
+    "rate_text": "over 40 minutes",
+    "order_text": "Ketamine 0.5 mg/kg/h IV infusion over 40 minutes",
+}
+
+STEPS = ["scheduled", "arrived", "screening", "cleared", "in_progress", "recovery", "discharged", "signed"]
+
+
+class SessionBuilder:
+    def __init__(self, nurse, physician, actor_for):
+        self.nurse, self.physician, self.actor_for = nurse, physician, actor_for
+
+    def schedule(self, patient, **overrides) -> Session:
+        fields = {
+            "planned_route": "iv_infusion",
+            "scheduled_at": timezone.now() - timedelta(minutes=30),
+            "chair": "Chair 1",
+            "primary_nurse": self.nurse,
+            "supervising_physician": self.physician,
+        }
+        fields.update(overrides)
+        return session_schedule(actor=self.actor_for(self.nurse), patient=patient, **fields)
+
+    def order(self, session, **overrides):
+        fields = {**WRITTEN_ORDER, "ordering_physician": self.physician, "received_at": timezone.now()}
+        fields.update(overrides)
+        return order_document(actor=self.actor_for(self.nurse), session=session, **fields)
+
+    def to(self, patient, state: str, screening: dict | None = None, **schedule) -> Session:
+        """A session of `patient` taken through the real actions up to `state`."""
+        nurse = self.actor_for(self.nurse)
+        session = self.schedule(patient, **schedule)
+        target = STEPS.index(state) if state in STEPS else None
+        if state == "held":
+            target = STEPS.index("screening")
+        now = timezone.now()
+        if target >= 1:
+            session_arrive(actor=nurse, session=session)
+        if target >= 2:
+            session_begin_screening(actor=nurse, session=session)
+        if state == "held":
+            screening_record(actor=nurse, session=session, **{**NEGATIVE_SCREENING, "psychosis_history": "yes"})
+            return Session.objects.get(pk=session.pk)
+        if target >= 3:
+            screening_record(actor=nurse, session=session, **(screening or NEGATIVE_SCREENING))
+        if target >= 4:
+            order = self.order(session)
+            self.administration = administration_start(
+                actor=nurse, order=order, site="L forearm 22G", lot_number="LOT-1"
+            )
+            vitals_record(
+                actor=nurse,
+                session=session,
+                measured_at=now,
+                phase="during",
+                systolic=130,
+                diastolic=80,
+                heart_rate=80,
+                spo2=98,
+                respiratory_rate=14,
+            )
+        if target >= 5:
+            administration_stop(
+                actor=nurse, administration=self.administration, amount_given_value="35", amount_given_unit="mg"
+            )
+        if target >= 6:
+            vitals_record(
+                actor=nurse,
+                session=session,
+                measured_at=timezone.now(),
+                phase="post",
+                systolic=124,
+                diastolic=78,
+                heart_rate=76,
+                spo2=98,
+                respiratory_rate=14,
+            )
+            discharge_record(
+                actor=nurse,
+                session=session,
+                alert_and_oriented=True,
+                vitals_near_baseline=True,
+                steady_walking=True,
+                escort_present_not_driving=True,
+            )
+        if target >= 7:
+            session_sign(actor=nurse, session=session)
+        return Session.objects.get(pk=session.pk)
+
+
+@pytest.fixture
+def sessions(nurse, physician):
+    from tests.conftest import actor_for
+
+    return SessionBuilder(nurse, physician, actor_for)

@@ -50,6 +50,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "add_session",
             "decide_screening",
             "cosign_session",
+            "cosign_order",
             "write_addendum",
             "view_clinicsettings",
             "view_intakeassessment",

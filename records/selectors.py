@@ -183,3 +183,50 @@ def sessions_of_patient(*, user, patient: Patient) -> QuerySet:
 
     require(user, "view_session")
     return Session.objects.filter(patient=patient).select_related("primary_nurse").order_by("-scheduled_at", "-id")
+
+
+# Physician worklists -----------------------------------------------------------
+
+
+def _mine_first(queryset: QuerySet, field: str, user, *, everyone: bool, then: tuple[str, ...]) -> QuerySet:
+    """The user's own items (and unassigned ones) first; only those unless `everyone`."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    mine = Q(**{field: user.pk}) | Q(**{f"{field}__isnull": True})
+    if not everyone:
+        return queryset.filter(mine).order_by(*then)
+    return queryset.annotate(
+        not_mine=Case(When(mine, then=Value(0)), default=Value(1), output_field=IntegerField())
+    ).order_by("not_mine", *then)
+
+
+def held_screenings_worklist(*, user, everyone: bool = False) -> QuerySet:
+    """Held screenings waiting for a physician's decision, oldest first."""
+    from records.models import Screening, ScreeningOutcome
+
+    require(user, "decide_screening")
+    held = Screening.objects.filter(outcome=ScreeningOutcome.HELD, decision="", session__signed_at__isnull=True)
+    held = held.select_related("session__patient", "session__supervising_physician", "screened_by", "bp_reading")
+    return _mine_first(held, "session__supervising_physician", user, everyone=everyone, then=("screened_at", "id"))
+
+
+def orders_awaiting_cosign_worklist(*, user, everyone: bool = False) -> QuerySet:
+    """Verbal and telephone orders not yet co-signed, the earliest deadline first."""
+    from records.models import Order, ReceivedAs
+
+    require(user, "cosign_order")
+    orders = Order.objects.filter(
+        received_as__in=[ReceivedAs.VERBAL, ReceivedAs.TELEPHONE], cosigned_at__isnull=True
+    ).select_related("session__patient", "ordering_physician", "documented_by")
+    return _mine_first(orders, "ordering_physician", user, everyone=everyone, then=("cosign_due_at", "id"))
+
+
+def sessions_awaiting_cosign_worklist(*, user, everyone: bool = False) -> QuerySet:
+    """Sessions the nurse has signed that wait for a physician's review, oldest signature first."""
+    from records.models import Session, SessionStatus
+
+    require(user, "cosign_session")
+    signed = Session.objects.filter(status=SessionStatus.SIGNED).select_related(
+        "patient", "signed_by", "supervising_physician"
+    )
+    return _mine_first(signed, "supervising_physician", user, everyone=everyone, then=("signed_at", "id"))

@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
-from records.views import accounts, audit, auth, clinic, home, patients, review, sessions
+from records.views import accounts, audit, auth, clinic, home, patients, review, sessions, worklists
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -64,6 +64,8 @@ urlpatterns = [
     path("sessions/<int:pk>/cosign/", sessions.session_cosign_view, name="session_cosign"),
     path("sessions/<int:pk>/addenda/", sessions.session_addendum, name="session_addendum"),
     path("clinic/settings/", clinic.clinic_settings, name="clinic_settings"),
+    path("worklist/", worklists.physician_worklist, name="physician_worklist"),
+    path("orders/<int:pk>/cosign/", worklists.order_cosign_view, name="order_cosign"),
     path("audit/", audit.audit_log, name="audit_log"),
     path("accounts/", accounts.account_list, name="account_list"),
     path("accounts/new/", accounts.account_new, name="account_new"),

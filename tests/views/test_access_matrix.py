@@ -56,6 +56,8 @@ ACCESS = {
         )
     },
     "clinic_settings": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 200},
+    "physician_worklist": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 200, ADMIN: 403},
+    "order_cosign": {ANON: LOGIN, NURSE: 405, PHYSICIAN: 405, ADMIN: 405},
     "audit_log": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 403, ADMIN: 200},
     "account_list": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 403, ADMIN: 200},
     "account_new": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 403, ADMIN: 200},
@@ -86,7 +88,13 @@ def test_every_url_has_an_expectation():
 def url_kwargs(patient, nurse, sessions):
     """Real objects for every URL parameter, chosen by the parameter's meaning."""
     held = sessions.to(patient, "held")
-    objects = {"patient": {"pk": patient.pk}, "account": {"pk": nurse.pk}, "session": {"pk": held.pk}}
+    verbal = sessions.order(sessions.to(patient, "cleared"), received_as="verbal", read_back_confirmed=True)
+    objects = {
+        "patient": {"pk": patient.pk},
+        "account": {"pk": nurse.pk},
+        "session": {"pk": held.pk},
+        "order": {"pk": verbal.pk},
+    }
 
     def kwargs_for(name: str) -> dict:
         pattern = next(p for p in _flat_patterns() if p.name == name)

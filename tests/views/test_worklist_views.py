@@ -113,7 +113,9 @@ def test_nurse_and_admin_have_no_worklist_and_cannot_cosign(client_for, sessions
     assert Order.objects.get(pk=order.pk).cosigned_at is None
 
 
-def test_worklist_query_count_does_not_grow(client_for, sessions, physician, make_patient, django_assert_max_num_queries):
+def test_worklist_query_count_does_not_grow(
+    client_for, sessions, physician, make_patient, django_assert_max_num_queries
+):
     def fill(n):
         for _ in range(n):
             p = make_patient()

@@ -230,3 +230,103 @@ def sessions_awaiting_cosign_worklist(*, user, everyone: bool = False) -> QueryS
         "patient", "signed_by", "supervising_physician"
     )
     return _mine_first(signed, "supervising_physician", user, everyone=everyone, then=("signed_at", "id"))
+
+
+# Patient history ---------------------------------------------------------------
+
+
+def patient_history_sessions(
+    *,
+    user,
+    patient: Patient,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    route: str = "",
+    status: str = "",
+) -> QuerySet:
+    """A patient's sessions, newest first, filtered; prefetch what the timeline shows with `timeline_prefetch`."""
+    from records.models import Session
+
+    require(user, "view_session")
+    sessions = Session.objects.filter(patient_id=patient.pk)
+    zone = timezone.get_current_timezone()
+    if date_from:
+        sessions = sessions.filter(scheduled_at__gte=datetime.combine(date_from, time.min, tzinfo=zone))
+    if date_to:
+        sessions = sessions.filter(scheduled_at__lte=datetime.combine(date_to, time.max, tzinfo=zone))
+    if route:
+        sessions = sessions.filter(planned_route=route)
+    if status:
+        sessions = sessions.filter(status=status)
+    return sessions.select_related(
+        "primary_nurse",
+        "signed_by",
+        "cosigned_by",
+        "screening__bp_reading",
+        "screening__screened_by",
+        "screening__decided_by",
+        "discharge__discharged_by",
+    ).order_by("-scheduled_at", "-id")
+
+
+def timeline_prefetch(sessions: list) -> None:
+    """Load, in a fixed number of queries, everything the history timeline shows of `sessions` (one page)."""
+    from django.db.models import Prefetch, prefetch_related_objects
+
+    from records.models import Administration
+
+    if not sessions:
+        return
+    prefetch_related_objects(
+        sessions,
+        Prefetch("orders", queryset=_orders_queryset()),
+        Prefetch(
+            "administrations",
+            queryset=Administration.objects.select_related("order", "started_by", "stopped_by").order_by(
+                "started_at", "id"
+            ),
+        ),
+        Prefetch("administration_events", queryset=_events_queryset()),
+        "side_effects",
+        "addenda",
+    )
+    for session in sessions:
+        # Loaded by select_related: no query here, and None rather than an exception when absent.
+        session.screening_or_none = getattr(session, "screening", None)
+        session.discharge_or_none = getattr(session, "discharge", None)
+
+
+def session_trends(*, user, patient: Patient) -> dict:
+    """Per session, across the whole course: pain before and after (from the vitals) and the screening BP.
+
+    Two queries whatever the number of sessions and readings: only the values plotted are read.
+    """
+    from records.models import Phase, Screening, VitalsReading
+
+    require(user, "view_session")
+    pain: dict[int, dict] = {}
+    readings = (
+        VitalsReading.objects.filter(
+            session__patient_id=patient.pk,
+            pain__isnull=False,
+            entered_in_error_at__isnull=True,
+            phase__in=[Phase.PRE, Phase.POST],
+        )
+        .order_by("session__scheduled_at", "session_id", "measured_at", "id")
+        .values_list("session_id", "session__scheduled_at", "phase", "pain")
+    )
+    for session_id, scheduled_at, phase, value in readings:
+        entry = pain.setdefault(session_id, {"day": timezone.localtime(scheduled_at).date(), "pre": None, "post": None})
+        if phase == Phase.PRE:
+            if entry["pre"] is None:  # the first pain score before the session
+                entry["pre"] = value
+        else:
+            entry["post"] = value  # the last pain score after it
+    bp = [
+        (timezone.localtime(scheduled_at).date(), systolic, diastolic)
+        for scheduled_at, systolic, diastolic in Screening.objects.filter(session__patient_id=patient.pk)
+        .order_by("session__scheduled_at", "session_id")
+        .values_list("session__scheduled_at", "bp_reading__systolic", "bp_reading__diastolic")
+        if systolic is not None
+    ]
+    return {"pain": [(e["day"], e["pre"], e["post"]) for e in pain.values()], "bp": bp}

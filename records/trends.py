@@ -1,18 +1,12 @@
 """Trend charts across a patient's course: server-rendered SVG that prints and needs no script."""
 
-import re
-import uuid
 from datetime import date
-from xml.etree import ElementTree as ET
 
 import pygal
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from pygal.style import Style
 
-SVG_NS = "http://www.w3.org/2000/svg"
-XLINK_NS = "http://www.w3.org/1999/xlink"
-ET.register_namespace("", SVG_NS)
-ET.register_namespace("xlink", XLINK_NS)
+from records.charts import csp_safe_svg
 
 CHART_STYLE = Style(
     background="#ffffff",
@@ -21,7 +15,8 @@ CHART_STYLE = Style(
     foreground_strong="#1d2733",
     foreground_subtle="#5a6675",
     font_family="DejaVu Sans, Arial, sans-serif",
-    colors=("#1f4e8c", "#a52834", "#2f7d4f", "#8a5a00"),
+    # Okabe-Ito, colour-blind safe, as the session chart.
+    colors=("#0072B2", "#D55E00", "#009E73", "#CC79A7"),
     label_font_size=13,
     major_label_font_size=13,
     legend_font_size=14,
@@ -31,37 +26,6 @@ CHART_STYLE = Style(
     major_guide_stroke_color="#dde3ea",
     major_guide_stroke_dasharray="1,0",
 )
-
-
-def csp_safe_svg(chart: pygal.graph.graph.Graph, *, title: str, nonce: str = "") -> SafeString:
-    """The chart as inline SVG a strict Content-Security-Policy allows.
-
-    pygal emits a <script>, inline style attributes and a <style> element: the
-    script goes, style attributes become presentation attributes, and the <style>
-    element carries the page's nonce.
-    """
-    root = ET.fromstring(chart.render(is_unicode=True))  # noqa: S314 (pygal's output, not outside input)
-    for parent in root.iter():
-        for child in list(parent):
-            if child.tag == f"{{{SVG_NS}}}script":
-                parent.remove(child)
-    for element in root.iter():
-        style = element.attrib.pop("style", None)
-        if style:
-            for declaration in style.split(";"):
-                name, _, value = declaration.partition(":")
-                if name.strip() and re.fullmatch(r"[\w-]+", name.strip()):
-                    element.set(name.strip(), value.strip())
-        if element.tag == f"{{{SVG_NS}}}style" and nonce:
-            element.set("nonce", nonce)
-    title_id = f"chart-title-{uuid.uuid4().hex[:8]}"
-    title_element = ET.Element(f"{{{SVG_NS}}}title", {"id": title_id})
-    title_element.text = title
-    root.insert(0, title_element)
-    root.set("role", "img")
-    root.set("aria-labelledby", title_id)
-    root.set("class", f"{root.get('class', '')} trend-chart".strip())
-    return mark_safe(ET.tostring(root, encoding="unicode"))  # noqa: S308 (built from our own chart)
 
 
 def _config(**options) -> dict:
@@ -77,6 +41,7 @@ def _config(**options) -> dict:
         "print_values": False,
         "x_label_rotation": 0,
         "truncate_label": -1,
+        "truncate_legend": -1,
         "margin_right": 48,
         **options,
     }
@@ -91,28 +56,88 @@ def _date_labels(days: list[date], most: int = 8) -> list[int]:
     return [*list(range(first, last, step))[: most - 1], last]
 
 
+def _per_day_chart(*, title: str, y_title: str, y_range: tuple[int, int], y_labels: list[int], days: list[date]):
+    # XY over day numbers keeps the spacing true to time, without pygal's deprecated date handling.
+    chart = pygal.XY(
+        **_config(
+            title=title,
+            range=y_range,
+            y_labels=y_labels,
+            y_title=y_title,
+            x_value_formatter=lambda x: date.fromordinal(int(x)).isoformat(),
+        )
+    )
+    chart.x_labels = _date_labels(days)
+    return chart
+
+
 def headache_days_chart(points: list[tuple[date, int]], baseline: int | None, *, nonce: str = "") -> SafeString | None:
     """Headache days in the last 30 days, as reported over time, against the intake baseline."""
     if not points:
         return None
-    # XY over day numbers keeps the spacing true to time without pygal's deprecated date handling.
-    chart = pygal.XY(
-        **_config(
-            title="Headache days per 30 days",
-            range=(0, 31),
-            y_labels=list(range(0, 31, 5)),
-            y_title="days",
-            x_value_formatter=lambda x: date.fromordinal(int(x)).isoformat(),
-        )
+    days = [day for day, _ in points]
+    chart = _per_day_chart(
+        title="Headache days per 30 days",
+        y_title="days",
+        y_range=(0, 31),
+        y_labels=[0, 5, 10, 15, 20, 25, 30],
+        days=days,
     )
-    chart.x_labels = _date_labels([day for day, _ in points])
     chart.add("Reported headache days", [(day.toordinal(), value) for day, value in points])
     if baseline is not None:
-        first, last = points[0][0].toordinal(), points[-1][0].toordinal()
+        first, last = days[0].toordinal(), days[-1].toordinal()
         chart.add(
             "Baseline at intake",
             [(first, baseline), (last, baseline)],
             stroke_style={"width": 3, "dasharray": "9, 5"},
             show_dots=False,
         )
-    return csp_safe_svg(chart, title="Headache days per 30 days against the baseline at intake", nonce=nonce)
+    return csp_safe_svg(
+        chart.render(is_unicode=True),
+        nonce=nonce,
+        title="Headache days per 30 days against the baseline at intake",
+        description=f"{len(points)} reports from {days[0]} to {days[-1]}; the table gives every value.",
+    )
+
+
+def pain_chart(points: list[tuple[date, int | None, int | None]], *, nonce: str = "") -> SafeString | None:
+    """Pain (0-10) before and after each session, from the session's own vitals."""
+    points = [p for p in points if p[1] is not None or p[2] is not None]
+    if not points:
+        return None
+    chart = _per_day_chart(
+        title="Pain before and after each session",
+        y_title="pain 0-10",
+        y_range=(0, 10),
+        y_labels=list(range(0, 11, 2)),
+        days=[day for day, _, _ in points],
+    )
+    chart.add("Before", [(day.toordinal(), before) for day, before, _ in points if before is not None])
+    chart.add("After", [(day.toordinal(), after) for day, _, after in points if after is not None])
+    return csp_safe_svg(
+        chart.render(is_unicode=True),
+        nonce=nonce,
+        title="Pain before and after each session",
+        description=f"{len(points)} sessions; pain as charted in the pre- and post-session vitals.",
+    )
+
+
+def bp_chart(points: list[tuple[date, int, int]], *, nonce: str = "") -> SafeString | None:
+    """The blood pressure taken at each session's screening, before any administration."""
+    if not points:
+        return None
+    chart = _per_day_chart(
+        title="Pre-session blood pressure",
+        y_title="mmHg",
+        y_range=(40, 220),
+        y_labels=list(range(40, 221, 20)),
+        days=[day for day, _, _ in points],
+    )
+    chart.add("Systolic", [(day.toordinal(), systolic) for day, systolic, _ in points])
+    chart.add("Diastolic", [(day.toordinal(), diastolic) for day, _, diastolic in points])
+    return csp_safe_svg(
+        chart.render(is_unicode=True),
+        nonce=nonce,
+        title="Pre-session blood pressure per session",
+        description=f"{len(points)} sessions; the screening blood pressure of each.",
+    )

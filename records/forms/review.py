@@ -102,3 +102,26 @@ class OutcomeForm(forms.Form):
             Row(Column("hit6_total"), Column("hit6_completed_on")),
             "note",
         )
+
+
+class HistoryFilterForm(forms.Form):
+    date_from = forms.DateField(label="From", required=False, widget=DateInput())
+    date_to = forms.DateField(label="To", required=False, widget=DateInput())
+    route = forms.ChoiceField(label="Route", required=False)
+    status = forms.ChoiceField(label="Status", required=False)
+
+    def __init__(self, *args, **kwargs):
+        from records.models import Route, SessionStatus
+
+        super().__init__(*args, **kwargs)
+        self.fields["route"].choices = [("", "Any route"), *Route.choices]
+        self.fields["status"].choices = [("", "Any status"), *SessionStatus.choices]
+        for field in self.fields.values():
+            is_select = isinstance(field.widget, forms.Select)
+            field.widget.attrs.setdefault("class", "form-select" if is_select else "form-control")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", "The end date must be on or after the start date.")
+        return data

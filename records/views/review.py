@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.middleware.csp import get_nonce
 from django.shortcuts import redirect, render
@@ -13,11 +14,21 @@ from records.actions.disclosures import disclosure_record
 from records.actions.intake import intake_record, intake_update
 from records.actions.outcomes import outcome_record
 from records.actions.patients import patient_view
-from records.forms.review import IntakeForm, OutcomeForm, PreventiveTreatmentFormSet
+from records.forms.review import HistoryFilterForm, IntakeForm, OutcomeForm, PreventiveTreatmentFormSet
 from records.pdf import render_pdf
-from records.selectors import intake_for_patient, intake_revisions, outcome_reports, patient_get
-from records.trends import headache_days_chart
+from records.selectors import (
+    intake_for_patient,
+    intake_revisions,
+    outcome_reports,
+    patient_get,
+    patient_history_sessions,
+    session_trends,
+    timeline_prefetch,
+)
+from records.trends import bp_chart, headache_days_chart, pain_chart
 from records.views.common import apply_action_errors, permission_required
+
+SESSIONS_PER_PAGE = 20
 
 
 def csp_nonce_of(request) -> str:
@@ -36,19 +47,42 @@ def _header_context(request, patient) -> dict:
 @require_GET
 @permission_required("view_patient")
 @permission_required("view_intakeassessment")
+@permission_required("view_session")
 def patient_history(request, pk: int):
+    """One page for the whole course: header, intake summary, trends, outcomes and the session timeline."""
     patient = patient_get(user=request.user, pk=pk)
     patient_view(actor=actor_from_request(request), patient=patient, what="patient history")
     context = _header_context(request, patient)
+    form = HistoryFilterForm(request.GET or None)
+    filters = {}
+    if form.is_bound and form.is_valid():
+        filters = {k: v for k, v in form.cleaned_data.items() if v}
+    sessions = patient_history_sessions(user=request.user, patient=patient, **filters)
+    if form.is_bound and not form.is_valid():
+        sessions = sessions.none()
+    page = Paginator(sessions, SESSIONS_PER_PAGE).get_page(request.GET.get("page"))
+    timeline_prefetch(page.object_list)
     outcomes = list(outcome_reports(user=request.user, patient=patient))
+    trends = session_trends(user=request.user, patient=patient)
     intake = context["intake"]
+    nonce = csp_nonce_of(request)
+    params = request.GET.copy()
+    params.pop("page", None)
     context.update(
+        form=form,
+        page=page,
+        querystring=params.urlencode(),
+        filtered=bool(filters),
         outcomes=outcomes,
         headache_chart=headache_days_chart(
             [(o.reported_on, o.headache_days) for o in outcomes],
             intake.baseline_headache_days if intake else None,
-            nonce=csp_nonce_of(request),
+            nonce=nonce,
         ),
+        pain_chart=pain_chart(trends["pain"], nonce=nonce),
+        bp_chart=bp_chart(trends["bp"], nonce=nonce),
+        pain_points=trends["pain"],
+        bp_points=trends["bp"],
     )
     return render(request, "records/review/history.html", context)
 

@@ -41,7 +41,11 @@ def chart_session(
     sign: bool = True,
     chair: str = "Chair 2",
 ) -> Session:
-    """One IV session from arrival to the nurse's signature; `readings` vitals rows in all (at least 2)."""
+    """One IV session from arrival to the nurse's signature.
+
+    `readings` flowsheet rows (at least 2: one before, one after), besides the
+    blood pressure the screening records.
+    """
     as_nurse, as_physician = Actor.for_user(nurse), Actor.for_user(physician)
     at = lambda minutes: start + timedelta(minutes=minutes)  # noqa: E731
     session = session_schedule(

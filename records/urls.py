@@ -64,6 +64,7 @@ urlpatterns = [
     path("sessions/<int:pk>/cosign/", sessions.session_cosign_view, name="session_cosign"),
     path("sessions/<int:pk>/addenda/", sessions.session_addendum, name="session_addendum"),
     path("clinic/settings/", clinic.clinic_settings, name="clinic_settings"),
+    path("sessions/<int:pk>/record.pdf", review.session_pdf, name="session_pdf"),
     path("worklist/", worklists.physician_worklist, name="physician_worklist"),
     path("orders/<int:pk>/cosign/", worklists.order_cosign_view, name="order_cosign"),
     path("audit/", audit.audit_log, name="audit_log"),

@@ -14,7 +14,9 @@ from records.actions.disclosures import disclosure_record
 from records.actions.intake import intake_record, intake_update
 from records.actions.outcomes import outcome_record
 from records.actions.patients import patient_view
+from records.charts import vitals_chart
 from records.forms.review import HistoryFilterForm, IntakeForm, OutcomeForm, PreventiveTreatmentFormSet
+from records.models import ClinicSettings
 from records.pdf import render_pdf
 from records.selectors import (
     intake_for_patient,
@@ -22,11 +24,13 @@ from records.selectors import (
     outcome_reports,
     patient_get,
     patient_history_sessions,
+    session_get,
     session_trends,
     timeline_prefetch,
 )
 from records.trends import bp_chart, headache_days_chart, pain_chart
 from records.views.common import apply_action_errors, permission_required
+from records.views.sessions import _flag_readings as flag_readings
 
 SESSIONS_PER_PAGE = 20
 
@@ -203,6 +207,50 @@ def patient_summary_pdf(request, pk: int):
         document="Patient summary (PDF)",
         record_type="patient",
         record_id=patient.pk,
+        filename=filename,
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+@permission_required("view_session")
+def session_pdf(request, pk: int):
+    """The printable record of one session, with the signatures' manifestation; the print is audited."""
+    session = session_get(user=request.user, pk=pk)
+    patient = session.patient
+    readings = list(session.readings.all())
+    flag_readings(readings, ClinicSettings.current())
+    events = list(session.administration_events.all())
+    now = timezone.now()
+    local_day = timezone.localtime(session.scheduled_at)
+    filename = f"session-{patient.mrn}-{local_day:%Y%m%d}-{session.pk}.pdf"
+    context = {
+        "patient": patient,
+        "age": patient.age_on(timezone.localdate()),
+        "session": session,
+        "screening": getattr(session, "screening", None),
+        "orders": list(session.orders.all()),
+        "administrations": list(session.administrations.all()),
+        "events": events,
+        "readings": readings,
+        "vitals_chart": vitals_chart([r for r in readings if not r.in_error], events) if readings else None,
+        "side_effects": list(session.side_effects.all()),
+        "discharge": getattr(session, "discharge", None),
+        "addenda": list(session.addenda.all()),
+        "printed_at": now,
+        "printed_by": request.user,
+    }
+    pdf = render_pdf("records/print/session.html", context, request=request)
+    # Recorded once the document exists and before it is handed over.
+    disclosure_record(
+        actor=actor_from_request(request),
+        patient=patient,
+        document=f"Session record of {local_day:%Y-%m-%d} (PDF)",
+        record_type="session",
+        record_id=session.pk,
         filename=filename,
     )
     response = HttpResponse(pdf, content_type="application/pdf")

@@ -56,6 +56,7 @@ ACCESS = {
         )
     },
     "clinic_settings": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 200},
+    "session_pdf": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 403},
     "physician_worklist": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 200, ADMIN: 403},
     "order_cosign": {ANON: LOGIN, NURSE: 405, PHYSICIAN: 405, ADMIN: 405},
     "audit_log": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 403, ADMIN: 200},

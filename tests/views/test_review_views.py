@@ -181,3 +181,49 @@ def test_summary_pdf_shows_the_signature_manifestation_and_is_recorded_as_a_disc
     assert event.patient == patient
     assert event.actor == nurse
     assert event.changes["document"] == [None, "Patient summary (PDF)"]
+
+
+def test_session_pdf_has_the_record_and_the_signatures_and_is_a_disclosure(client_for, nurse, physician, patient):
+    from datetime import timedelta
+
+    from records.actions.sessions import addendum_add, session_cosign
+    from records.course import chart_session
+
+    session = chart_session(
+        nurse=nurse,
+        physician=physician,
+        patient=patient,
+        start=timezone.now() - timedelta(hours=4),
+        held=True,
+        side_effect=True,
+        received_as="verbal",
+    )
+    session_cosign(actor=actor_for(physician), session=session)
+    addendum_add(actor=actor_for(nurse), session=session, text="Ride home confirmed.", reason="Late entry")
+
+    response = client_for(physician).get(reverse("session_pdf", args=[session.pk]))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    text = pdf_text(response.content)
+    for expected in (
+        "Session record",
+        "MRN-TEST-1",
+        "Held for physician review",
+        "Decided by: Omar Haddad",
+        "Ketamine 0.5 mg/kg/h",
+        "Ketamine 0.5 mg/kg/h IV infusion over 40 minutes",
+        "Not co-signed by the ordering physician yet",
+        "35 mg",
+        "Nausea / vomiting",
+        "Charted by: Nina Reyes",
+        "Reviewed by: Omar Haddad",
+        "Ride home confirmed.",
+        "Administration start / pause / resume / stop",  # the vitals chart legend
+    ):
+        assert expected in text, expected
+    event = AuditEvent.objects.get(action="print", record_type="session")
+    assert event.patient == patient
+    assert event.actor == physician
+    assert event.record_id == str(session.pk)
+    assert event.changes["document"][1].startswith("Session record of ")

@@ -68,7 +68,7 @@ def test_history_shows_the_whole_course_newest_first(client_for, physician, pati
     # orders exactly as documented, with the telephone order's co-signature state
     assert "Ketamine 0.5 mg/kg/h" in page
     assert "Ketamine 0.5 mg/kg/h IV infusion over 40 minutes" in page
-    assert "Telephone from Omar Haddad" in page
+    assert "Telephone order from Omar Haddad" in page
     assert "not co-signed yet" in page
     # administration times, side effects, discharge, signatures, addenda
     assert "Start " in page and "Stop " in page

@@ -47,3 +47,30 @@ def test_create_admin_makes_an_admin_account_and_refuses_weak_passwords(monkeypa
     account = User.objects.get(username="first.admin")
     assert role_of(account).value == "admin"
     assert AuditEvent.objects.filter(action="create", record_id=str(account.pk), actor_role="system").exists()
+
+
+def test_seed_demo_gives_one_patient_a_year_of_sessions_and_outcomes(settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from records.demo_course import COURSE_MRN
+    from records.models import IntakeAssessment, OutcomeReport, Session
+
+    settings.DEMO_MODE = True
+    call_command("seed_demo")
+    patient = Patient.objects.get(mrn=COURSE_MRN)
+    sessions = Session.objects.filter(patient=patient)
+    counts = (sessions.count(), OutcomeReport.objects.filter(patient=patient).count())
+    call_command("seed_demo")
+
+    assert (sessions.count(), OutcomeReport.objects.filter(patient=patient).count()) == counts
+    assert counts[0] >= 12 and counts[1] >= 10
+    first = sessions.order_by("scheduled_at").first().scheduled_at
+    assert timezone.now() - first > timedelta(days=330)
+    assert IntakeAssessment.objects.get(patient=patient).baseline_headache_days == 20
+    # The newest session waits for review and its telephone order for the physician's co-signature.
+    newest = sessions.order_by("-scheduled_at").first()
+    assert newest.status == "signed"
+    assert newest.orders.get().cosigned_at is None
+    assert sessions.filter(status="cosigned").count() == counts[0] - 1

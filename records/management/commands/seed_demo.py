@@ -6,6 +6,7 @@ from records.actions.accounts import account_create
 from records.actions.context import Actor
 from records.actions.patients import patient_create
 from records.demo import DEMO_ACCOUNTS, DEMO_PASSWORDS, DEMO_PATIENTS
+from records.demo_course import seed_treatment_course
 from records.models import Patient, User
 from records.permissions import Role
 
@@ -48,6 +49,11 @@ class Command(BaseCommand):
                         phone="555-0100",
                     )
                     new_patients += 1
+            # A year of sessions and outcomes for one patient, so the trends show at once.
+            if seed_treatment_course(
+                nurse=User.objects.get(username="nurse"), physician=User.objects.get(username="physician")
+            ):
+                new_patients += 1
         self.stdout.write(f"Demo data: {new_patients} patient(s) added, {len(created_accounts)} account(s) added.")
         self.stdout.write("Demo accounts (demo mode only; the passwords are public):")
         for username, *_ in DEMO_ACCOUNTS:

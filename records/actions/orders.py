@@ -19,7 +19,9 @@ def order_cosign(*, actor: Actor, order: Order) -> Order:
     if actor.user is None:
         raise ActionRefused("Cannot co-sign: a signature needs a signed-in person.")
     require(actor.user, "cosign_order", "Only a physician may co-sign an order.")
-    current = Order.objects.select_for_update().select_related("session__patient", "cosigned_by").get(pk=order.pk)
+    current = (
+        Order.objects.select_for_update(of=("self",)).select_related("session__patient", "cosigned_by").get(pk=order.pk)
+    )
     if current.received_as == ReceivedAs.WRITTEN:
         raise ActionRefused("Cannot co-sign: a written order needs no co-signature.")
     if current.ordering_physician_id != actor.user.pk:

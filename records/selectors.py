@@ -95,7 +95,7 @@ def outcome_reports(*, user, patient: Patient) -> QuerySet[OutcomeReport]:
     require(user, "view_outcomereport")
     return (
         OutcomeReport.objects.filter(patient_id=patient.pk)
-        .select_related("recorded_by")
+        .select_related("recorded_by", "session")
         .order_by("reported_on", "recorded_at", "id")
     )
 

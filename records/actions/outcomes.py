@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from records.actions.audit import audit_record, diff_fields
 from records.actions.context import ActionRefused, Actor
-from records.models import AuditAction, OutcomeReport, Patient
+from records.models import AuditAction, OutcomeReport, Patient, Session
 from records.models.outcomes import HEADACHE_DAYS_MAX, HIT6_RANGE, MIDAS_RANGE
 from records.permissions import require
 
@@ -41,8 +41,12 @@ def outcome_record(
     hit6_total: int | None = None,
     hit6_completed_on: date | None = None,
     note: str = "",
+    session: Session | None = None,
 ) -> OutcomeReport:
-    """Record patient-reported outcomes. Nurses and physicians; the patient must be active."""
+    """Record patient-reported outcomes, at one of the patient's sessions or between sessions.
+
+    Nurses and physicians; the patient must be active.
+    """
     if actor.user is None:
         raise ActionRefused("Outcomes are recorded by a nurse or physician.")
     require(actor.user, "add_outcomereport", "Your role does not record patient outcomes.")
@@ -74,6 +78,8 @@ def outcome_record(
         bounds=HIT6_RANGE,
         reported_on=reported_on,
     )
+    if session is not None and session.patient_id != patient.pk:
+        errors["session"] = "Choose one of this patient's sessions, or none."
     note = note.strip()
     if len(note) > 500:
         errors["note"] = "Note: at most 500 characters."
@@ -88,8 +94,14 @@ def outcome_record(
         "hit6_completed_on": hit6_completed_on,
         "note": note,
     }
-    report = OutcomeReport.objects.create(patient=patient, recorded_by=actor.user, recorded_at=timezone.now(), **values)
+    report = OutcomeReport.objects.create(
+        patient=patient, session=session, recorded_by=actor.user, recorded_at=timezone.now(), **values
+    )
     audit_record(
-        actor=actor, action=AuditAction.CREATE, patient=patient, record=report, changes=diff_fields({}, values)
+        actor=actor,
+        action=AuditAction.CREATE,
+        patient=patient,
+        record=report,
+        changes=diff_fields({}, {**values, "session": session.pk if session else None}),
     )
     return report

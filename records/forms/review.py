@@ -89,15 +89,31 @@ class OutcomeForm(forms.Form):
     midas_completed_on = forms.DateField(label="MIDAS completed on", required=False, widget=DateInput())
     hit6_total = _whole_number("HIT-6 total", *HIT6_RANGE, required=False)
     hit6_completed_on = forms.DateField(label="HIT-6 completed on", required=False, widget=DateInput())
+    session = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        label="Reported at session",
+        empty_label="Between sessions",
+        help_text="The session at which the patient reported these, if any.",
+    )
     note = forms.CharField(max_length=500, required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, sessions=None, **kwargs):
+        from django.utils import timezone
+
+        from records.models import Session
+
         super().__init__(*args, **kwargs)
+        self.fields["session"].queryset = sessions if sessions is not None else Session.objects.none()
+        self.fields["session"].label_from_instance = lambda s: (
+            f"{timezone.localtime(s.scheduled_at):%Y-%m-%d %H:%M}, {s.get_planned_route_display()}"
+        )
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
         self.helper.layout = Layout(
             Row(Column("reported_on", css_class="col-md-4"), Column("headache_days", css_class="col-md-8")),
+            "session",
             Row(Column("midas_total"), Column("midas_completed_on")),
             Row(Column("hit6_total"), Column("hit6_completed_on")),
             "note",

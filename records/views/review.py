@@ -33,6 +33,8 @@ from records.views.common import apply_action_errors, permission_required
 from records.views.sessions import _flag_readings as flag_readings
 
 SESSIONS_PER_PAGE = 20
+# Outcomes are reported at a recent session; older ones are not offered.
+OUTCOME_SESSION_CHOICES = 12
 
 
 def csp_nonce_of(request) -> str:
@@ -165,7 +167,9 @@ def patient_intake_edit(request, pk: int):
 @permission_required("add_outcomereport", "Your role does not record patient outcomes.")
 def patient_outcome_new(request, pk: int):
     patient = patient_get(user=request.user, pk=pk)
-    form = OutcomeForm(request.POST or None)
+    history = patient_history_sessions(user=request.user, patient=patient)
+    recent = history.filter(pk__in=list(history.values_list("pk", flat=True)[:OUTCOME_SESSION_CHOICES]))
+    form = OutcomeForm(request.POST or None, sessions=recent)
     if request.method == "POST" and form.is_valid():
         try:
             outcome_record(actor=actor_from_request(request), patient=patient, **form.cleaned_data)

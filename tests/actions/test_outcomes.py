@@ -90,3 +90,16 @@ def test_the_database_refuses_impossible_scores_and_changes(nurse, patient):
         OutcomeReport.objects.create(
             patient=patient, reported_on=_today(), headache_days=40, recorded_by=nurse, recorded_at=timezone.now()
         )
+
+
+def test_outcomes_at_another_patients_session_are_refused(nurse, sessions, patient, make_patient):
+    elsewhere = sessions.to(make_patient(), "arrived")
+    with pytest.raises(ValidationError) as excinfo:
+        outcome_record(
+            actor=actor_for(nurse), patient=patient, reported_on=_today(), headache_days=3, session=elsewhere
+        )
+    assert "session" in excinfo.value.error_dict
+    own = sessions.to(patient, "arrived")
+    report = outcome_record(actor=actor_for(nurse), patient=patient, reported_on=_today(), headache_days=3, session=own)
+    assert report.session == own
+    assert AuditEvent.objects.get(action="create", record_type="outcomereport").changes["session"] == [None, own.pk]

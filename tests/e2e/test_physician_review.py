@@ -107,3 +107,37 @@ def test_physician_clears_the_worklist_and_reviews_a_course(
     assert AuditEvent.objects.filter(
         action="print", actor=physician, patient=course_patient, record_type="session"
     ).exists()
+
+
+def test_physician_records_the_intake_and_outcomes_in_the_browser(live_server, page, physician, patient, shot):
+    page.set_viewport_size(TABLET)
+    log_in(page, live_server, "physician_a", PASSWORD)
+    page.goto(f"{live_server.url}/patients/{patient.pk}/intake/")
+    expect(page.get_by_text("No intake assessment recorded yet.")).to_be_visible()
+    check_page(page, shot, "intake-empty")
+
+    page.get_by_role("link", name="Record assessment").click()
+    page.get_by_label("Diagnosis").fill("Chronic migraine with aura")
+    page.get_by_label("Baseline headache days per month").fill("22")
+    page.get_by_label("Treatment 1", exact=True).fill("Amitriptyline")
+    page.get_by_label("Why treatment 1 was stopped").fill("Weight gain")
+    check_page(page, shot, "intake-form")
+    page.get_by_role("button", name="Save assessment").click()
+    expect(page.get_by_text("Intake assessment saved.")).to_be_visible()
+    expect(page.get_by_text("Version 1: Omar Haddad", exact=False)).to_be_visible()
+    check_page(page, shot, "intake")
+
+    page.get_by_role("link", name="Record outcomes").first.click()
+    today = timezone.localdate().isoformat()
+    page.get_by_label("Reported on").fill(today)
+    page.get_by_label("Headache days in the last 30 days").fill("31")
+    page.get_by_role("button", name="Record outcomes").click()
+    expect(page.get_by_text("Headache days in the last 30 days: a whole number from 0 to 30.").first).to_be_visible()
+    check_page(page, shot, "outcome-form-error")
+    page.get_by_label("Headache days in the last 30 days").fill("14")
+    page.get_by_label("HIT-6 total").fill("61")
+    page.get_by_label("HIT-6 completed on").fill(today)
+    page.get_by_role("button", name="Record outcomes").click()
+    expect(page.get_by_text("Outcomes recorded.")).to_be_visible()
+    expect(page.get_by_role("img", name="Headache days per 30 days against the baseline at intake")).to_be_visible()
+    check_page(page, shot, "history-after-outcome")

@@ -227,3 +227,22 @@ def test_session_pdf_has_the_record_and_the_signatures_and_is_a_disclosure(clien
     assert event.actor == physician
     assert event.record_id == str(session.pk)
     assert event.changes["document"][1].startswith("Session record of ")
+
+
+def test_outcomes_may_be_recorded_at_one_of_the_patients_sessions(client_for, nurse, sessions, patient, make_patient):
+    own = sessions.to(patient, "signed")
+    other = sessions.to(make_patient(), "signed")
+    client = client_for(nurse)
+    url = reverse("patient_outcome_new", args=[patient.pk])
+    data = {"reported_on": timezone.localdate().isoformat(), "headache_days": "5"}
+
+    page = client.get(url).content.decode()
+    assert f'<option value="{own.pk}">' in page
+    assert f'<option value="{other.pk}">' not in page
+    assert client.post(url, {**data, "session": str(other.pk)}).status_code == 200
+    assert not OutcomeReport.objects.exists()
+
+    assert client.post(url, {**data, "session": str(own.pk)}).status_code == 302
+    assert OutcomeReport.objects.get().session == own
+    history = client.get(reverse("patient_history", args=[patient.pk])).content.decode()
+    assert "at the session of" in history

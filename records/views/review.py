@@ -187,6 +187,7 @@ def patient_outcome_new(request, pk: int):
 @permission_required("view_patient")
 @permission_required("view_intakeassessment")
 @permission_required("view_outcomereport")
+@permission_required("view_session")
 def patient_summary_pdf(request, pk: int):
     patient = patient_get(user=request.user, pk=pk)
     context = _header_context(request, patient)
@@ -194,7 +195,11 @@ def patient_summary_pdf(request, pk: int):
     intake = context["intake"]
     now = timezone.now()
     filename = f"patient-summary-{patient.mrn}-{timezone.localtime(now):%Y%m%d-%H%M}.pdf"
+    trends = session_trends(user=request.user, patient=patient)
     context.update(
+        sessions=list(patient_history_sessions(user=request.user, patient=patient)),
+        pain_chart=pain_chart(trends["pain"]),
+        bp_chart=bp_chart(trends["bp"]),
         outcomes=outcomes,
         printed_at=now,
         printed_by=request.user,

@@ -5,7 +5,7 @@ The SVG is inline in the page, so it prints and works without JavaScript.
 
 import re
 import xml.etree.ElementTree as ET
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pygal
 from django.utils import timezone
@@ -85,48 +85,59 @@ def csp_safe_svg(svg: str, *, nonce: str = "", title: str, description: str = ""
     return mark_safe(text)  # noqa: S308 (serialised by ElementTree from our own chart)
 
 
-def _local(value: datetime) -> datetime:
-    return timezone.localtime(value).replace(tzinfo=None)
+def _x_axis(times: list[datetime]) -> tuple[datetime, list[int]]:
+    """The origin (first time, to the minute) and tick positions in minutes, about 8 ticks."""
+    origin = timezone.localtime(min(times)).replace(second=0, microsecond=0)
+    span = max(1, int((max(times) - origin).total_seconds() // 60) + 1)
+    step = next((s for s in (1, 2, 5, 10, 15, 30, 60) if span / s <= 8), 120)
+    return origin, list(range(0, span + step, step))
 
 
 def vitals_chart(readings, events, *, nonce: str = "") -> SafeString:
     """The session's vitals over time with administration start, pauses and stop marked.
 
     `readings` excludes readings entered in error. `events` are AdministrationEvents.
-    Marks are a separate series plotted at the foot of the chart, labelled by kind.
+    Marks are a separate series plotted at the foot of the chart; the x axis is
+    minutes from the first time shown, labelled with the clinic's clock time.
     """
-    chart = pygal.DateTimeLine(
+    times = [r.measured_at for r in readings] + [e.occurred_at for e in events]
+    origin, ticks = _x_axis(times) if times else (timezone.localtime(), [0, 5, 10, 15])
+
+    def minutes(value: datetime) -> float:
+        return round((value - origin).total_seconds() / 60, 2)
+
+    def clock(x: float) -> str:
+        return (origin + timedelta(minutes=x)).strftime("%H:%M")
+
+    chart = pygal.XY(
         style=CHART_STYLE,
         disable_xml_declaration=True,
         js=[],
         width=960,
         height=420,
-        show_dots=True,
         dots_size=4,
         stroke_style={"width": 2},
-        x_label_rotation=0,
-        x_value_formatter=lambda dt: dt.strftime("%H:%M"),
+        x_value_formatter=clock,
+        x_labels=ticks,
+        xrange=(ticks[0], ticks[-1]),
+        range=(0, 220),
+        y_labels=list(range(0, 221, 20)),
         legend_at_bottom=True,
         legend_at_bottom_columns=3,
         truncate_legend=-1,
-        range=(0, 220),
-        y_labels=[0, 20, 40, 60, 80, 100, 120, 140, 160, 180, 200, 220],
-        show_minor_x_labels=True,
-        tooltip_border_radius=0,
         print_values=False,
         margin_bottom=10,
     )
     for field, label, _colour in SERIES:
-        points = [(_local(r.measured_at), getattr(r, field)) for r in readings if getattr(r, field) is not None]
+        points = [(minutes(r.measured_at), getattr(r, field)) for r in readings if getattr(r, field) is not None]
         chart.add(label, points)
-    marks = [{"value": (_local(e.occurred_at), 8), "label": e.get_kind_display()} for e in events]
-    chart.add("Administration start / pause / resume / stop", marks, stroke=False, dots_size=7)
-    times = [r.measured_at for r in readings] + [e.occurred_at for e in events]
+    marks = [{"value": (minutes(e.occurred_at), 8), "label": e.get_kind_display()} for e in events]
+    chart.add("Start / pause / resume / stop", marks, stroke=False, dots_size=7)
     if times:
         first, last = min(times), max(times)
         summary = (
             f"{len(readings)} readings from {timezone.localtime(first):%H:%M} to {timezone.localtime(last):%H:%M}; "
-            f"{len(events)} administration marks. The table below gives every value."
+            f"{len(events)} administration marks. The table gives every value."
         )
     else:
         summary = "No readings yet."

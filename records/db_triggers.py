@@ -72,23 +72,38 @@ def _run_by_vendor(sql_for):
     return migrations.RunPython(forwards, backwards)
 
 
-def lock_with_session(table: str, session_table: str = "records_session", message: str = SIGNED_MESSAGE):
+def lock_with_session(
+    table: str,
+    session_table: str = "records_session",
+    message: str = SIGNED_MESSAGE,
+    *,
+    columns: list[str] | None = None,
+    cosignature: tuple[str, ...] = (),
+):
     """Triggers refusing INSERT, UPDATE and DELETE on `table` rows whose session is signed.
 
     `table` must have a `session_id` column. An UPDATE is refused if either the
-    old or the new session is signed, so a row cannot be moved out of a locked session.
+    old or the new session is signed, so a row cannot be moved out of a locked
+    session. The `cosignature` columns (a later co-signature of the row, e.g. a
+    verbal order's) may still be filled in once; `columns` is then the table's
+    column list, which SQLite needs to compare the others one by one.
     """
 
     def signed(ref: str) -> str:
         return f"(SELECT signed_at FROM {session_table} WHERE id = {ref}.session_id) IS NOT NULL"  # noqa: S608
 
+    frozen = [c for c in (columns or []) if c not in cosignature]
+    if cosignature and not frozen:
+        raise ValueError("Give the table's columns to allow a co-signature after signing.")
+
     def sql_for(vendor: str) -> tuple[list[str], list[str]]:
         if vendor == "sqlite":
-            conditions = {
-                "INSERT": signed("NEW"),
-                "UPDATE": f"{signed('OLD')} OR {signed('NEW')}",
-                "DELETE": signed("OLD"),
-            }
+            update = f"({signed('OLD')} OR {signed('NEW')})"
+            if cosignature:
+                changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in frozen)
+                once = " OR ".join(f"(OLD.{c} IS NOT NULL AND NEW.{c} IS NOT OLD.{c})" for c in cosignature)
+                update = f"{update} AND ({changed} OR {once})"
+            conditions = {"INSERT": signed("NEW"), "UPDATE": update, "DELETE": signed("OLD")}
             create = [
                 f"CREATE TRIGGER {table}_locked_{event.lower()} BEFORE {event} ON {table} "
                 f"WHEN {condition} BEGIN SELECT RAISE(ABORT, '{message}'); END;"
@@ -98,17 +113,34 @@ def lock_with_session(table: str, session_table: str = "records_session", messag
             return create, drop
         if vendor == "postgresql":
             func = f"{table}_refuse_when_signed"
+            refuse_update = "TRUE"
+            if cosignature:
+                strip = "".join(f" - '{c}'" for c in cosignature)
+                once = " OR ".join(f"(OLD.{c} IS NOT NULL AND NEW.{c} IS DISTINCT FROM OLD.{c})" for c in cosignature)
+                refuse_update = f"(to_jsonb(NEW){strip}) IS DISTINCT FROM (to_jsonb(OLD){strip}) OR {once}"
             create = f"""
                 CREATE OR REPLACE FUNCTION {func}() RETURNS trigger AS $$
                 BEGIN
-                    IF (TG_OP IN ('UPDATE', 'DELETE') AND EXISTS (
-                            SELECT 1 FROM {session_table} WHERE id = OLD.session_id AND signed_at IS NOT NULL))
-                       OR (TG_OP IN ('INSERT', 'UPDATE') AND EXISTS (
-                            SELECT 1 FROM {session_table} WHERE id = NEW.session_id AND signed_at IS NOT NULL))
+                    IF TG_OP = 'INSERT' THEN
+                        IF EXISTS (SELECT 1 FROM {session_table} WHERE id = NEW.session_id AND signed_at IS NOT NULL)
+                        THEN
+                            RAISE EXCEPTION '{message}' USING ERRCODE = 'restrict_violation';
+                        END IF;
+                        RETURN NEW;
+                    END IF;
+                    IF TG_OP = 'DELETE' THEN
+                        IF EXISTS (SELECT 1 FROM {session_table} WHERE id = OLD.session_id AND signed_at IS NOT NULL)
+                        THEN
+                            RAISE EXCEPTION '{message}' USING ERRCODE = 'restrict_violation';
+                        END IF;
+                        RETURN OLD;
+                    END IF;
+                    IF EXISTS (SELECT 1 FROM {session_table}
+                               WHERE id IN (OLD.session_id, NEW.session_id) AND signed_at IS NOT NULL)
+                       AND ({refuse_update})
                     THEN
                         RAISE EXCEPTION '{message}' USING ERRCODE = 'restrict_violation';
                     END IF;
-                    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
                     RETURN NEW;
                 END;
                 $$ LANGUAGE plpgsql;
@@ -176,74 +208,6 @@ def lock_signed_session(table: str, columns: list[str], mutable: tuple[str, ...]
             """
             drop = f"DROP TRIGGER IF EXISTS {table}_signed_frozen ON {table}; DROP FUNCTION IF EXISTS {func}();"
             return [create], [drop]
-        raise NotImplementedError(f"No locking triggers for the {vendor} database.")
-
-    return _run_by_vendor(sql_for)
-
-
-def lock_with_session_except_cosignature(
-    table: str, columns: list[str], cosign_columns: tuple[str, ...], message: str = SIGNED_MESSAGE
-):
-    """Like `lock_with_session`, but a signed session's row may receive its co-signature, once.
-
-    A verbal or telephone order is co-signed by its physician within a deadline that
-    usually ends after the nurse has signed the session: only the `cosign_columns`
-    may change then, from empty to filled, and nothing else in the row.
-    """
-
-    def signed(ref: str) -> str:
-        return f"(SELECT signed_at FROM records_session WHERE id = {ref}.session_id) IS NOT NULL"  # noqa: S608
-
-    others = [c for c in columns if c not in cosign_columns]
-    first = cosign_columns[0]
-
-    def sql_for(vendor: str) -> tuple[list[str], list[str]]:
-        if vendor == "sqlite":
-            unchanged = " AND ".join(f"NEW.{c} IS OLD.{c}" for c in others)
-            filled = " AND ".join(f"NEW.{c} IS NOT NULL" for c in cosign_columns)
-            cosign_only = f"(OLD.{first} IS NULL AND {filled} AND {unchanged})"
-            create = [
-                f"DROP TRIGGER IF EXISTS {table}_locked_update;",
-                f"CREATE TRIGGER {table}_locked_update BEFORE UPDATE ON {table} "
-                f"WHEN ({signed('OLD')} OR {signed('NEW')}) AND NOT {cosign_only} "
-                f"BEGIN SELECT RAISE(ABORT, '{message}'); END;",
-            ]
-            drop = [
-                f"DROP TRIGGER IF EXISTS {table}_locked_update;",
-                f"CREATE TRIGGER {table}_locked_update BEFORE UPDATE ON {table} "
-                f"WHEN {signed('OLD')} OR {signed('NEW')} BEGIN SELECT RAISE(ABORT, '{message}'); END;",
-            ]
-            return create, drop
-        if vendor == "postgresql":
-            func = f"{table}_refuse_when_signed"
-            strip = "".join(f" - '{c}'" for c in cosign_columns)
-            filled = " AND ".join(f"NEW.{c} IS NOT NULL" for c in cosign_columns)
-
-            def function(allow_cosign: bool) -> str:
-                cosign_only = (
-                    f"(TG_OP = 'UPDATE' AND OLD.{first} IS NULL AND {filled} "
-                    f"AND (to_jsonb(NEW){strip}) = (to_jsonb(OLD){strip}))"
-                    if allow_cosign
-                    else "FALSE"
-                )
-                return f"""
-                    CREATE OR REPLACE FUNCTION {func}() RETURNS trigger AS $$
-                    BEGIN
-                        IF NOT {cosign_only} AND (
-                            (TG_OP IN ('UPDATE', 'DELETE') AND EXISTS (
-                                SELECT 1 FROM records_session WHERE id = OLD.session_id AND signed_at IS NOT NULL))
-                            OR (TG_OP IN ('INSERT', 'UPDATE') AND EXISTS (
-                                SELECT 1 FROM records_session WHERE id = NEW.session_id AND signed_at IS NOT NULL)))
-                        THEN
-                            RAISE EXCEPTION '{message}' USING ERRCODE = 'restrict_violation';
-                        END IF;
-                        IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
-                        RETURN NEW;
-                    END;
-                    $$ LANGUAGE plpgsql;
-                """  # noqa: S608 (DDL built from the migration's constant names)
-
-            return [function(True)], [function(False)]
         raise NotImplementedError(f"No locking triggers for the {vendor} database.")
 
     return _run_by_vendor(sql_for)

@@ -33,3 +33,29 @@ DEMO_PATIENTS = [
     ("DEMO-1011", "Kowalski", "Piotr", date(1964, 5, 28), "male", "Ibuprofen (wheeze)"),
     ("DEMO-1012", "Lopez", "Sofia", date(2000, 10, 19), "female", "No known allergies"),
 ]
+
+
+# Demo sessions: one per patient, in every state, charted through the real actions.
+# (mrn, target state, chair, route, how the screening goes)
+DEMO_SESSIONS = [
+    ("DEMO-1001", "cosigned", "Chair 1", "iv_infusion", "clear"),
+    ("DEMO-1002", "signed", "Chair 2", "iv_infusion", "clear"),
+    ("DEMO-1003", "discharged", "Chair 3", "iv_infusion", "clear"),
+    ("DEMO-1004", "recovery", "Chair 4", "iv_infusion", "clear"),
+    ("DEMO-1005", "in_progress", "Chair 5", "iv_infusion", "held_then_proceed"),
+    ("DEMO-1006", "held", "Chair 6", "iv_infusion", "held"),
+    ("DEMO-1007", "cleared", "Chair 7", "intranasal", "clear"),
+    ("DEMO-1008", "screening", "Room A", "im_injection", "clear"),
+    ("DEMO-1009", "arrived", "Chair 8", "iv_infusion", "clear"),
+    ("DEMO-1010", "scheduled", "Chair 1", "oral_troche", "clear"),
+    ("DEMO-1011", "no_show", "Chair 2", "iv_infusion", "clear"),
+    ("DEMO-1012", "stopped_early", "Chair 3", "iv_infusion", "clear"),
+]
+
+# Flowsheet rows (minutes after the start, phase, systolic, diastolic, HR, SpO2, RR, pain, RASS, dissociation)
+DEMO_VITALS = [
+    (0, "during", 132, 84, 78, 98, 14, 6, 0, "none"),
+    (15, "during", 146, 90, 88, 97, 15, 4, -1, "mild"),
+    (30, "during", 164, 96, 94, 96, 16, 3, -1, "moderate"),
+    (45, "during", 150, 90, 86, 97, 15, 2, 0, "mild"),
+]

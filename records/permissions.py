@@ -50,7 +50,6 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "add_session",
             "decide_screening",
             "cosign_session",
-            "cosign_order",
             "write_addendum",
             "view_clinicsettings",
             "view_intakeassessment",

@@ -214,7 +214,7 @@ def orders_awaiting_cosign_worklist(*, user, everyone: bool = False) -> QuerySet
     """Verbal and telephone orders not yet co-signed, the earliest deadline first."""
     from records.models import Order, ReceivedAs
 
-    require(user, "cosign_order")
+    require(user, "cosign_session")
     orders = Order.objects.filter(
         received_as__in=[ReceivedAs.VERBAL, ReceivedAs.TELEPHONE], cosigned_at__isnull=True
     ).select_related("session__patient", "ordering_physician", "documented_by")

@@ -1,7 +1,5 @@
 """Build sessions in any state through the real actions (fixtures for tests)."""
 
-from datetime import timedelta
-
 import pytest
 from django.utils import timezone
 
@@ -43,7 +41,7 @@ class SessionBuilder:
     def schedule(self, patient, **overrides) -> Session:
         fields = {
             "planned_route": "iv_infusion",
-            "scheduled_at": timezone.now() - timedelta(minutes=30),
+            "scheduled_at": timezone.now(),
             "chair": "Chair 1",
             "primary_nurse": self.nurse,
             "supervising_physician": self.physician,

@@ -1,7 +1,9 @@
+from io import StringIO
+
 import pytest
 from django.core.management import CommandError, call_command
 
-from records.models import AuditEvent, Patient, User
+from records.models import AuditEvent, Order, Patient, Session, User, VitalsReading
 from records.permissions import role_of
 
 pytestmark = pytest.mark.django_db
@@ -74,3 +76,37 @@ def test_seed_demo_gives_one_patient_a_year_of_sessions_and_outcomes(settings):
     assert newest.status == "signed"
     assert newest.orders.get().cosigned_at is None
     assert sessions.filter(status="cosigned").count() == counts[0] - 1
+
+
+def test_seed_demo_sessions_in_every_state_and_idempotent(settings):
+    settings.DEMO_MODE = True
+    call_command("seed_demo", stdout=StringIO())
+    statuses = set(Session.objects.values_list("status", flat=True))
+    assert {
+        "scheduled",
+        "arrived",
+        "screening",
+        "held",
+        "cleared",
+        "in_progress",
+        "recovery",
+        "stopped_early",
+        "discharged",
+        "signed",
+        "cosigned",
+        "no_show",
+    } <= statuses
+    from records.demo_course import COURSE_MRN
+
+    # One cosigned session among the day's demo sessions (the year-long course has its own).
+    cosigned = Session.objects.exclude(patient__mrn=COURSE_MRN).get(status="cosigned")
+    assert cosigned.readings.count() >= 5 and cosigned.addenda.exists()
+    assert cosigned.readings.filter(entered_in_error_at__isnull=False).exists()
+    assert Order.objects.filter(received_as="verbal", cosigned_at__isnull=True).exists()
+    # no weight charted, so nothing could ever be derived from one
+    assert not VitalsReading.objects.filter(weight_kg__isnull=False).exists()
+    counts = (Session.objects.count(), VitalsReading.objects.count(), AuditEvent.objects.count())
+
+    call_command("seed_demo", stdout=StringIO())
+
+    assert (Session.objects.count(), VitalsReading.objects.count(), AuditEvent.objects.count()) == counts

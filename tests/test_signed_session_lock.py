@@ -5,7 +5,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from records.actions.sessions import addendum_add, session_cosign
-from records.models import Addendum, Session, SideEffect, VitalsReading
+from records.models import Addendum, AuditEvent, Order, Session, SideEffect, VitalsReading
 from tests.conftest import actor_for
 
 pytestmark = pytest.mark.django_db
@@ -99,3 +99,51 @@ def test_addenda_are_append_only(signed, nurse):
         Addendum.objects.filter(pk=addendum.pk).update(text="Changed")
     with pytest.raises(IntegrityError), transaction.atomic():
         Addendum.objects.filter(pk=addendum.pk).delete()
+
+
+def test_session_trigger_knows_every_column():
+    """SQLite compares the frozen columns one by one: a new column needs a new trigger migration."""
+    import importlib
+
+    migration = importlib.import_module("records.migrations.0006_signed_session_locks")
+    assert [f.column for f in Session._meta.concrete_fields] == migration.SESSION_COLUMNS
+
+
+def test_every_table_with_a_session_is_locked():
+    """Each clinical table that belongs to a session has the signed-session trigger."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("records.migrations.0006_signed_session_locks")
+    with_session = {
+        model._meta.db_table
+        for model in apps.get_app_config("records").get_models()
+        if any(f.name == "session" for f in model._meta.concrete_fields)
+    }
+    assert with_session - {"records_addendum"} == {*migration.CLINICAL_TABLES, "records_order"}
+    assert [f.column for f in Order._meta.concrete_fields] == migration.ORDER_COLUMNS
+
+
+def test_verbal_order_cosigned_after_session_signing_but_nothing_else(sessions, patient, nurse, physician, make_user):
+    from records.actions.context import ActionRefused
+    from records.actions.medications import order_cosign
+    from records.actions.sessions import session_cancel, session_sign
+
+    session = sessions.to(patient, "cleared")
+    order = sessions.order(session, received_as="telephone", read_back_confirmed=True)
+    session_cancel(actor=actor_for(nurse), session=session, reason="Patient unwell; rebooked")
+    session_sign(actor=actor_for(nurse), session=session)
+
+    with pytest.raises(ActionRefused, match="only the physician who gave the order"):
+        order_cosign(actor=actor_for(make_user("physician")), order=order)
+    order_cosign(actor=actor_for(physician), order=order)
+    order.refresh_from_db()
+    assert order.cosigned_by == physician
+    assert AuditEvent.objects.filter(action="cosign", record_type="order").count() == 1
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Order.objects.filter(pk=order.pk).update(dose_value="5")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Order.objects.filter(pk=order.pk).update(cosigned_at=timezone.now())
+    with pytest.raises(ActionRefused, match="already co-signed"):
+        order_cosign(actor=actor_for(physician), order=order)

@@ -336,3 +336,33 @@ def administration_stop(
     elif not still_running and session.status == SessionStatus.IN_PROGRESS:
         transition(actor=actor, session=session, to=SessionStatus.RECOVERY, action=AuditAction.ADMINISTRATION_STOP)
     return administration
+
+
+@transaction.atomic
+def order_cosign(*, actor: Actor, order: Order) -> Order:
+    """The ordering physician co-signs a verbal or telephone order, also after the session is signed.
+
+    Physicians; only the physician who gave the order, once.
+    """
+    from records.actions.sessions import require_permission
+
+    require_permission(actor, "cosign_session", "Only a physician may co-sign an order.")
+    order = Order.objects.select_for_update().select_related("session__patient").get(pk=order.pk)
+    if order.cosign_due_at is None:
+        raise ActionRefused("Cannot co-sign: a written order needs no co-signature.")
+    if order.cosigned_at is not None:
+        raise ActionRefused(f"Cannot co-sign: already co-signed by {user_name(order.cosigned_by)}.")
+    if actor.user is None or actor.user.pk != order.ordering_physician_id:
+        raise ActionRefused("Cannot co-sign: only the physician who gave the order may co-sign it.")
+    order.cosigned_by = actor.user
+    order.cosigned_at = timezone.now()
+    order.save(update_fields=["cosigned_by", "cosigned_at"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.COSIGN,
+        patient=order.session.patient,
+        record=order,
+        changes={"cosigned_at": [None, order.cosigned_at.isoformat()]},
+        reason="verbal order co-signed" if order.received_as == ReceivedAs.VERBAL else "telephone order co-signed",
+    )
+    return order

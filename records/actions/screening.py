@@ -112,18 +112,9 @@ def screening_record(
         session=session,
         to=SessionStatus.CLEARED if cleared else SessionStatus.HELD,
         action=AuditAction.SCREEN,
-        reason="" if cleared else "Held: " + ", ".join(_hold_reasons(screening, systolic, diastolic)),
+        reason="" if cleared else "Held: " + ", ".join(screening.hold_reasons),
     )
     return screening
-
-
-def _hold_reasons(screening: Screening, systolic: int, diastolic: int) -> list[str]:
-    reasons = screening.positive_findings()
-    if systolic >= screening.bp_hold_systolic or diastolic >= screening.bp_hold_diastolic:
-        reasons.append(
-            f"BP {systolic}/{diastolic} at or above {screening.bp_hold_systolic}/{screening.bp_hold_diastolic}"
-        )
-    return reasons
 
 
 @transaction.atomic

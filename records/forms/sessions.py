@@ -4,9 +4,11 @@ No dose field has an initial value, and no form is filled from an earlier order
 or session: the clinician types what the order says.
 """
 
+from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 
 from records.doses import DOSE_MAX_LENGTH, DoseUnit, validate_dose_value
@@ -181,8 +183,8 @@ class ScreeningForm(forms.Form):
         self.fields["pregnancy"].error_messages["required"] = "Choose an answer for pregnancy."
         self.helper = helper(
             Row(Column("systolic"), Column("diastolic")),
-            Row(Column("hypertension_history"), Column("hypertension_uncontrolled")),
-            Row(Column("psychosis_history"), Column("psychosis_current")),
+            Row(Column(InlineRadios("hypertension_history")), Column(InlineRadios("hypertension_uncontrolled"))),
+            Row(Column(InlineRadios("psychosis_history")), Column(InlineRadios("psychosis_current"))),
             "pregnancy",
             "pregnancy_note",
         )
@@ -200,7 +202,7 @@ class ScreeningDecisionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["decision"].error_messages["required"] = "Choose proceed or do not proceed."
         self.fields["reason"].error_messages["required"] = "Write the justification or the reason."
-        self.helper = helper("decision", "reason")
+        self.helper = helper(InlineRadios("decision"), "reason")
 
 
 class DoseValueField(forms.CharField):
@@ -245,7 +247,7 @@ class OrderForm(forms.Form):
         self.fields["received_as"].error_messages["required"] = "Choose written, verbal or telephone."
         self.helper = helper(
             Row(Column("ordering_physician"), Column("outside_prescriber")),
-            Row(Column("received_as"), Column("received_at")),
+            Row(Column(InlineRadios("received_as")), Column("received_at")),
             "read_back_confirmed",
             Row(Column("medication"), Column("dose_value"), Column("dose_unit"), Column("route")),
             "rate_text",
@@ -351,12 +353,16 @@ class ClinicSettingsForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name, field in self.fields.items():
-            if hasattr(field, "min_value") and field.min_value is not None and field.max_value is not None:
-                field.error_messages["min_value"] = f"{field.label}: between {field.min_value} and {field.max_value}."
-                field.error_messages["max_value"] = f"{field.label}: between {field.min_value} and {field.max_value}."
-            field.widget.attrs.setdefault("inputmode", "decimal" if name.startswith("temperature") else "numeric")
-        self.fields["reason"].widget.attrs.pop("inputmode", None)
+        for name in self.Meta.fields:
+            field = self.fields[name]
+            validators = ClinicSettings._meta.get_field(name).validators
+            bounds = {type(v).__name__: v.limit_value for v in validators if hasattr(v, "limit_value")}
+            low, high = bounds.get("MinValueValidator"), bounds.get("MaxValueValidator")
+            if low is not None and high is not None:
+                message = f"{field.label}: enter a value between {low} and {high}."
+                field.validators += [MinValueValidator(low, message), MaxValueValidator(high, message)]
+                field.error_messages["invalid"] = message
+            field.widget.attrs["inputmode"] = "decimal" if name.startswith("temperature") else "numeric"
         self.helper = helper(
             Row(Column("bp_hold_systolic"), Column("bp_hold_diastolic")),
             Row(Column("systolic_low"), Column("systolic_high"), Column("diastolic_low"), Column("diastolic_high")),

@@ -189,7 +189,7 @@ class Migration(migrations.Migration):
                     "temperature_low",
                     models.DecimalField(
                         decimal_places=1,
-                        default="36.0",
+                        default=Decimal("36.0"),
                         max_digits=3,
                         validators=[
                             django.core.validators.MinValueValidator(30),
@@ -202,7 +202,7 @@ class Migration(migrations.Migration):
                     "temperature_high",
                     models.DecimalField(
                         decimal_places=1,
-                        default="38.0",
+                        default=Decimal("38.0"),
                         max_digits=3,
                         validators=[
                             django.core.validators.MinValueValidator(30),

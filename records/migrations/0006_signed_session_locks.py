@@ -23,10 +23,30 @@ SESSION_COLUMNS = [
     "cosigned_name",
 ]
 
+ORDER_COLUMNS = [
+    "id",
+    "session_id",
+    "ordering_physician_id",
+    "outside_prescriber",
+    "received_as",
+    "read_back_confirmed",
+    "medication",
+    "dose_value",
+    "dose_unit",
+    "route",
+    "rate_text",
+    "order_text",
+    "received_at",
+    "documented_by_id",
+    "documented_at",
+    "cosign_due_at",
+    "cosigned_by_id",
+    "cosigned_at",
+]
+
 CLINICAL_TABLES = [
     "records_vitalsreading",
     "records_screening",
-    "records_order",
     "records_administration",
     "records_administrationevent",
     "records_sideeffect",
@@ -39,6 +59,8 @@ class Migration(migrations.Migration):
 
     operations = [
         *(lock_with_session(table) for table in CLINICAL_TABLES),
+        # A verbal or telephone order is co-signed by its physician after the session is signed.
+        lock_with_session("records_order", columns=ORDER_COLUMNS, cosignature=("cosigned_by_id", "cosigned_at")),
         lock_signed_session(
             "records_session", SESSION_COLUMNS, mutable=("cosigned_by_id", "cosigned_at", "cosigned_name")
         ),

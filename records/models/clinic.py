@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -44,14 +46,14 @@ class ClinicSettings(models.Model):
         "Temperature low (°C)",
         max_digits=3,
         decimal_places=1,
-        default="36.0",
+        default=Decimal("36.0"),
         validators=[MinValueValidator(30), MaxValueValidator(45)],
     )
     temperature_high = models.DecimalField(
         "Temperature high (°C)",
         max_digits=3,
         decimal_places=1,
-        default="38.0",
+        default=Decimal("38.0"),
         validators=[MinValueValidator(30), MaxValueValidator(45)],
     )
     vitals_interval_minutes = _int(15, 1, 240, "Vitals interval (minutes)")

@@ -40,7 +40,6 @@ class Order(models.Model):
     class Meta:
         ordering = ["received_at", "id"]
         indexes = [models.Index(fields=["ordering_physician", "cosigned_at"], name="order_cosign_worklist_idx")]
-        permissions = [("cosign_order", "Can co-sign a verbal or telephone order they gave")]
         constraints = [
             models.CheckConstraint(condition=Q(dose_value__regex=DOSE_PATTERN), name="order_dose_value_as_written"),
             models.CheckConstraint(condition=~Q(dose_value="0"), name="order_dose_value_not_zero"),

@@ -100,3 +100,13 @@ class Screening(models.Model):
         elif self.pregnancy == Pregnancy.UNKNOWN:
             findings.append("pregnancy: unknown")
         return findings
+
+    @property
+    def hold_reasons(self) -> list[str]:
+        """Why the screening was held: every positive or unknown answer, and a BP at or above the threshold."""
+        reasons = self.positive_findings()
+        reading = self.bp_reading
+        if reading.systolic >= self.bp_hold_systolic or reading.diastolic >= self.bp_hold_diastolic:
+            threshold = f"{self.bp_hold_systolic}/{self.bp_hold_diastolic}"
+            reasons.append(f"BP {reading.systolic}/{reading.diastolic} at or above {threshold}")
+        return reasons

@@ -7,7 +7,7 @@ from records.permissions import can
 @require_GET
 def home(request):
     """Send each role to where its work starts."""
-    if can(request.user, "cosign_order"):
+    if can(request.user, "cosign_session"):
         return redirect("physician_worklist")
     if can(request.user, "view_patient"):
         return redirect("patient_list")

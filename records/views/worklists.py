@@ -7,7 +7,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from records.actions.context import ActionRefused, actor_from_request
-from records.actions.orders import order_cosign
+from records.actions.medications import order_cosign
 from records.models import Order
 from records.selectors import (
     held_screenings_worklist,
@@ -28,7 +28,6 @@ def _limited(queryset) -> tuple[list, int]:
 
 @require_GET
 @permission_required("decide_screening", ONLY_PHYSICIANS)
-@permission_required("cosign_order", ONLY_PHYSICIANS)
 @permission_required("cosign_session", ONLY_PHYSICIANS)
 def physician_worklist(request):
     everyone = request.GET.get("all") == "1"
@@ -59,7 +58,7 @@ def physician_worklist(request):
 
 
 @require_POST
-@permission_required("cosign_order", "Only a physician may co-sign an order.")
+@permission_required("cosign_session", "Only a physician may co-sign an order.")
 def order_cosign_view(request, pk: int):
     """The ordering physician's co-signature: its own POST URL, so re-authentication can be required here later."""
     order = get_object_or_404(Order.objects.select_related("session"), pk=pk)

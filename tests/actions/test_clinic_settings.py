@@ -44,3 +44,11 @@ def test_range_must_be_ordered_and_plausible(admin_user):
     with pytest.raises(ValidationError) as exc:
         clinic_settings_update(actor=actor_for(admin_user), vitals_interval_minutes=0)
     assert "vitals_interval_minutes" in exc.value.message_dict
+
+
+def test_defaults_apply_when_no_row_was_saved():
+    ClinicSettings.objects.all().delete()
+    clinic = ClinicSettings.current()
+    assert clinic.reference_range("temperature")[0] < clinic.reference_range("temperature")[1]
+    assert clinic.bp_holds(180, 80) and not clinic.bp_holds(179, 99)
+    assert not ClinicSettings.objects.exists()  # reading never writes

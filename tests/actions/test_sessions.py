@@ -173,6 +173,8 @@ def test_any_positive_unknown_or_high_bp_holds(sessions, patient, nurse, change)
     session.refresh_from_db()
     assert screening.outcome == "held"
     assert session.status == SessionStatus.HELD
+    assert screening.hold_reasons
+    assert AuditEvent.objects.filter(action="screen", reason__startswith="Held: ").exists()
 
 
 def test_bp_threshold_is_the_clinic_setting(sessions, patient, nurse, admin_user):
@@ -412,3 +414,29 @@ def test_times_in_the_future_refused(sessions, patient, nurse):
             action_taken="none",
         )
     assert "onset_at" in exc.value.message_dict
+
+
+def test_adjunct_medication_is_its_own_order_and_administration(sessions, patient, nurse):
+    session = sessions.to(patient, "in_progress")
+    adjunct = sessions.order(
+        session,
+        medication="Ondansetron",
+        dose_value="4",
+        dose_unit="mg",
+        route="iv_infusion",
+        rate_text="once",
+        order_text="Ondansetron 4 mg IV once for nausea",
+    )
+    given = administration_start(actor=actor_for(nurse), order=adjunct, site="Same line", lot_number="OND-7")
+    administration_stop(actor=actor_for(nurse), administration=given, amount_given_value="4", amount_given_unit="mg")
+    session.refresh_from_db()
+    assert session.status == SessionStatus.IN_PROGRESS  # the ketamine infusion is still running
+    assert session.orders.count() == 2 and session.administrations.count() == 2
+    administration_stop(
+        actor=actor_for(nurse),
+        administration=sessions.administration,
+        amount_given_value="35",
+        amount_given_unit="mg",
+    )
+    session.refresh_from_db()
+    assert session.status == SessionStatus.RECOVERY

@@ -67,3 +67,14 @@ def log_in(page, live_server, username: str, password: str):
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+
+
+@pytest.fixture(autouse=True)
+def _role_groups(transactional_db):
+    """A live-server test empties every table afterwards, the role groups of the data migrations too:
+    put them back so each browser test starts from a migrated database."""
+    from django.apps import apps
+
+    from records.permissions import sync_role_groups
+
+    sync_role_groups(apps)

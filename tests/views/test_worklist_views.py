@@ -70,7 +70,7 @@ def test_verbal_orders_show_the_overdue_flag_and_only_the_orderer_may_cosign(
     other = client_for(colleague).get(reverse("physician_worklist") + "?all=1").content.decode()
     assert "Only Omar Haddad may co-sign" in other
     response = client_for(colleague).post(reverse("order_cosign", args=[order.pk]), follow=True)
-    assert "only the ordering physician may co-sign" in response.content.decode()
+    assert "only the physician who gave the order may co-sign it" in response.content.decode()
     assert Order.objects.get(pk=order.pk).cosigned_at is None
 
 

@@ -220,7 +220,7 @@ def test_session_pdf_has_the_record_and_the_signatures_and_is_a_disclosure(clien
         "Charted by: Nina Reyes",
         "Reviewed by: Omar Haddad",
         "Ride home confirmed.",
-        "Administration start / pause / resume / stop",  # the vitals chart legend
+        "Start / pause / resume / stop",  # the vitals chart legend
     ):
         assert expected in text, expected
     event = AuditEvent.objects.get(action="print", record_type="session")

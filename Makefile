@@ -11,7 +11,7 @@ PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 export PIP_BUILD_CONSTRAINT := $(CURDIR)/build-constraints.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help run test audit test-sqlite test-postgres venv lint format seed check-python clean pg-roles
+.PHONY: help run test audit test-sqlite test-postgres venv lint format seed check-python clean pg-roles pdf-libs
 
 help:
 	@echo "make run    set up everything and serve the demo on http://127.0.0.1:$(PORT)"
@@ -37,12 +37,21 @@ $(VENV)/.installed: $(VENV)/.created requirements.txt requirements-test.txt buil
 
 venv: $(VENV)/.installed
 
-run: venv
+# WeasyPrint (PDF prints) loads these Debian libraries at run time.
+PDF_LIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libfontconfig1 fonts-dejavu-core
+pdf-libs:
+	@missing=$$(for p in $(PDF_LIBS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "PDF prints need: sudo apt-get install $$missing" >&2; fi; \
+	fi
+
+run: venv pdf-libs
 	DEBUG=1 DEMO_MODE=1 $(PY) manage.py migrate --no-input
 	DEBUG=1 DEMO_MODE=1 $(PY) manage.py seed_demo
 	DEBUG=1 DEMO_MODE=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
-test: venv
+test: venv pdf-libs
 	@status=0; bash .ci/security-checks || status=1; bash .ci/test-databases || status=1; exit $$status
 
 audit: venv

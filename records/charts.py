@@ -75,6 +75,10 @@ def csp_safe_svg(svg: str, *, nonce: str = "", title: str, description: str = ""
     root.set("role", "img")
     root.set("aria-label", title)
     root.set("focusable", "false")
+    # Registered again each time: importing WeasyPrint re-maps the default namespace
+    # prefix, after which ElementTree would write <ns0:svg>, which browsers do not show.
+    ET.register_namespace("", SVG_NS)
+    ET.register_namespace("xlink", XLINK_NS)
     text = ET.tostring(root, encoding="unicode")
     # pygal's tooltips are revealed by its script; without it they would sit on top of the chart.
     text = re.sub(r"<desc class=\"(value|x_label|label)\">.*?</desc>", "", text)

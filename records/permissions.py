@@ -34,8 +34,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "chart_session",
             "write_addendum",
             "view_clinicsettings",
+            "view_intakeassessment",
+            "view_outcomereport",
+            "add_outcomereport",
         }
     ),
+    # The candidacy assessment is the physician's: nurses read it.
     Role.PHYSICIAN: frozenset(
         {
             "view_patient",
@@ -48,6 +52,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "cosign_session",
             "write_addendum",
             "view_clinicsettings",
+            "view_intakeassessment",
+            "add_intakeassessment",
+            "change_intakeassessment",
+            "view_outcomereport",
+            "add_outcomereport",
         }
     ),
     Role.ADMIN: frozenset(

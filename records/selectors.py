@@ -9,7 +9,17 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from records.models import DISCLOSURE_ACTIONS, AuditAction, AuditEvent, AuditVerification, Patient, User
+from records.models import (
+    DISCLOSURE_ACTIONS,
+    AuditAction,
+    AuditEvent,
+    AuditVerification,
+    IntakeAssessment,
+    IntakeRevision,
+    OutcomeReport,
+    Patient,
+    User,
+)
 from records.permissions import can, require
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -166,6 +176,28 @@ def account_get(*, user, pk: int) -> User:
     return get_object_or_404(User.objects.prefetch_related("groups"), pk=pk)
 
 
+def intake_for_patient(*, user, patient: Patient) -> IntakeAssessment | None:
+    """The patient's intake assessment with its authors, or None if none is recorded yet."""
+    require(user, "view_intakeassessment")
+    return IntakeAssessment.objects.select_related("assessed_by", "updated_by").filter(patient_id=patient.pk).first()
+
+
+def intake_revisions(*, user, intake: IntakeAssessment) -> QuerySet[IntakeRevision]:
+    """Every saved version of an intake assessment, newest first."""
+    require(user, "view_intakeassessment")
+    return IntakeRevision.objects.filter(intake_id=intake.pk).select_related("author").order_by("-version")
+
+
+def outcome_reports(*, user, patient: Patient) -> QuerySet[OutcomeReport]:
+    """A patient's reported outcomes, oldest first (the order of a trend)."""
+    require(user, "view_outcomereport")
+    return (
+        OutcomeReport.objects.filter(patient_id=patient.pk)
+        .select_related("recorded_by", "session")
+        .order_by("reported_on", "recorded_at", "id")
+    )
+
+
 # Sessions ----------------------------------------------------------------------
 
 
@@ -249,3 +281,150 @@ def sessions_of_patient(*, user, patient: Patient) -> QuerySet:
 
     require(user, "view_session")
     return Session.objects.filter(patient=patient).select_related("primary_nurse").order_by("-scheduled_at", "-id")
+
+
+# Physician worklists -----------------------------------------------------------
+
+
+def _mine_first(queryset: QuerySet, field: str, user, *, everyone: bool, then: tuple[str, ...]) -> QuerySet:
+    """The user's own items (and unassigned ones) first; only those unless `everyone`."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    mine = Q(**{field: user.pk}) | Q(**{f"{field}__isnull": True})
+    if not everyone:
+        return queryset.filter(mine).order_by(*then)
+    return queryset.annotate(
+        not_mine=Case(When(mine, then=Value(0)), default=Value(1), output_field=IntegerField())
+    ).order_by("not_mine", *then)
+
+
+def held_screenings_worklist(*, user, everyone: bool = False) -> QuerySet:
+    """Held screenings waiting for a physician's decision, oldest first."""
+    from records.models import Screening, ScreeningOutcome
+
+    require(user, "decide_screening")
+    held = Screening.objects.filter(outcome=ScreeningOutcome.HELD, decision="", session__signed_at__isnull=True)
+    held = held.select_related("session__patient", "session__supervising_physician", "screened_by", "bp_reading")
+    return _mine_first(held, "session__supervising_physician", user, everyone=everyone, then=("screened_at", "id"))
+
+
+def orders_awaiting_cosign_worklist(*, user, everyone: bool = False) -> QuerySet:
+    """Verbal and telephone orders not yet co-signed, the earliest deadline first."""
+    from records.models import Order, ReceivedAs
+
+    require(user, "cosign_session")
+    orders = Order.objects.filter(
+        received_as__in=[ReceivedAs.VERBAL, ReceivedAs.TELEPHONE], cosigned_at__isnull=True
+    ).select_related("session__patient", "ordering_physician", "documented_by")
+    return _mine_first(orders, "ordering_physician", user, everyone=everyone, then=("cosign_due_at", "id"))
+
+
+def sessions_awaiting_cosign_worklist(*, user, everyone: bool = False) -> QuerySet:
+    """Sessions the nurse has signed that wait for a physician's review, oldest signature first."""
+    from records.models import Session, SessionStatus
+
+    require(user, "cosign_session")
+    signed = Session.objects.filter(status=SessionStatus.SIGNED).select_related(
+        "patient", "signed_by", "supervising_physician"
+    )
+    return _mine_first(signed, "supervising_physician", user, everyone=everyone, then=("signed_at", "id"))
+
+
+# Patient history ---------------------------------------------------------------
+
+
+def patient_history_sessions(
+    *,
+    user,
+    patient: Patient,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    route: str = "",
+    status: str = "",
+) -> QuerySet:
+    """A patient's sessions, newest first, filtered; prefetch what the timeline shows with `timeline_prefetch`."""
+    from records.models import Session
+
+    require(user, "view_session")
+    sessions = Session.objects.filter(patient_id=patient.pk)
+    zone = timezone.get_current_timezone()
+    if date_from:
+        sessions = sessions.filter(scheduled_at__gte=datetime.combine(date_from, time.min, tzinfo=zone))
+    if date_to:
+        sessions = sessions.filter(scheduled_at__lte=datetime.combine(date_to, time.max, tzinfo=zone))
+    if route:
+        sessions = sessions.filter(planned_route=route)
+    if status:
+        sessions = sessions.filter(status=status)
+    return sessions.select_related(
+        "primary_nurse",
+        "signed_by",
+        "cosigned_by",
+        "screening__bp_reading",
+        "screening__screened_by",
+        "screening__decided_by",
+        "discharge__discharged_by",
+    ).order_by("-scheduled_at", "-id")
+
+
+def timeline_prefetch(sessions: list) -> None:
+    """Load, in a fixed number of queries, everything the history timeline shows of `sessions` (one page)."""
+    from django.db.models import Prefetch, prefetch_related_objects
+
+    from records.models import Administration
+
+    if not sessions:
+        return
+    prefetch_related_objects(
+        sessions,
+        Prefetch("orders", queryset=_orders_queryset()),
+        Prefetch(
+            "administrations",
+            queryset=Administration.objects.select_related("order", "started_by", "stopped_by").order_by(
+                "started_at", "id"
+            ),
+        ),
+        Prefetch("administration_events", queryset=_events_queryset()),
+        "side_effects",
+        "addenda",
+    )
+    for session in sessions:
+        # Loaded by select_related: no query here, and None rather than an exception when absent.
+        session.screening_or_none = getattr(session, "screening", None)
+        session.discharge_or_none = getattr(session, "discharge", None)
+
+
+def session_trends(*, user, patient: Patient) -> dict:
+    """Per session, across the whole course: pain before and after (from the vitals) and the screening BP.
+
+    Two queries whatever the number of sessions and readings: only the values plotted are read.
+    """
+    from records.models import Phase, Screening, VitalsReading
+
+    require(user, "view_session")
+    pain: dict[int, dict] = {}
+    readings = (
+        VitalsReading.objects.filter(
+            session__patient_id=patient.pk,
+            pain__isnull=False,
+            entered_in_error_at__isnull=True,
+            phase__in=[Phase.PRE, Phase.POST],
+        )
+        .order_by("session__scheduled_at", "session_id", "measured_at", "id")
+        .values_list("session_id", "session__scheduled_at", "phase", "pain")
+    )
+    for session_id, scheduled_at, phase, value in readings:
+        entry = pain.setdefault(session_id, {"day": timezone.localtime(scheduled_at).date(), "pre": None, "post": None})
+        if phase == Phase.PRE:
+            if entry["pre"] is None:  # the first pain score before the session
+                entry["pre"] = value
+        else:
+            entry["post"] = value  # the last pain score after it
+    bp = [
+        (timezone.localtime(scheduled_at).date(), systolic, diastolic)
+        for scheduled_at, systolic, diastolic in Screening.objects.filter(session__patient_id=patient.pk)
+        .order_by("session__scheduled_at", "session_id")
+        .values_list("session__scheduled_at", "bp_reading__systolic", "bp_reading__diastolic")
+        if systolic is not None
+    ]
+    return {"pain": [(e["day"], e["pre"], e["post"]) for e in pain.values()], "bp": bp}

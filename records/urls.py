@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
-from records.views import accounts, audit, auth, clinic, home, patients, reauth, sessions
+from records.views import accounts, audit, auth, clinic, home, patients, reauth, review, sessions, worklists
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -19,6 +19,11 @@ urlpatterns = [
     path("patients/<int:pk>/edit/", patients.patient_edit, name="patient_edit"),
     path("patients/<int:pk>/deactivate/", patients.patient_deactivate_view, name="patient_deactivate"),
     path("patients/<int:pk>/reactivate/", patients.patient_reactivate_view, name="patient_reactivate"),
+    path("patients/<int:pk>/history/", review.patient_history, name="patient_history"),
+    path("patients/<int:pk>/intake/", review.patient_intake, name="patient_intake"),
+    path("patients/<int:pk>/intake/edit/", review.patient_intake_edit, name="patient_intake_edit"),
+    path("patients/<int:pk>/outcomes/new/", review.patient_outcome_new, name="patient_outcome_new"),
+    path("patients/<int:pk>/summary.pdf", review.patient_summary_pdf, name="patient_summary_pdf"),
     path("patients/<int:pk>/sessions/new/", sessions.patient_session_new, name="patient_session_new"),
     path("sessions/today/", sessions.session_board, name="session_board"),
     path("sessions/<int:pk>/", sessions.session_detail, name="session_detail"),
@@ -63,6 +68,9 @@ urlpatterns = [
     path("sessions/<int:pk>/cosign/", sessions.session_cosign_view, name="session_cosign"),
     path("sessions/<int:pk>/addenda/", sessions.session_addendum, name="session_addendum"),
     path("clinic/settings/", clinic.clinic_settings, name="clinic_settings"),
+    path("sessions/<int:pk>/record.pdf", review.session_pdf, name="session_pdf"),
+    path("worklist/", worklists.physician_worklist, name="physician_worklist"),
+    path("orders/<int:pk>/cosign/", worklists.order_cosign_view, name="order_cosign"),
     path("audit/", audit.audit_log, name="audit_log"),
     path("audit/export.csv", audit.audit_export, name="audit_export"),
     path("audit/verify/", audit.audit_verify, name="audit_verify"),

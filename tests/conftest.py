@@ -147,8 +147,10 @@ def patient(make_patient):
 def client_for(client):
     """A test client signed in as the given user."""
 
-    def login(user):
+    def login(user, *, confirmed: bool = True):
         client.force_login(user)
+        if confirmed:  # past the "confirm it is you" step that signing and co-signing ask for
+            confirm_identity(client)
         return client
 
     return login

@@ -121,7 +121,10 @@ def test_every_table_with_a_session_is_locked():
         for model in apps.get_app_config("records").get_models()
         if any(f.name == "session" for f in model._meta.concrete_fields)
     }
-    assert with_session - {"records_addendum"} == {*migration.CLINICAL_TABLES, "records_order"}
+    # Addenda come after signing by design; patient-reported outcomes may name the session they were reported at,
+    # are append-only themselves (no UPDATE or DELETE) and are not part of the nurse's chart.
+    unlocked = {"records_addendum", "records_outcomereport"}
+    assert with_session - unlocked == {*migration.CLINICAL_TABLES, "records_order"}
     assert [f.column for f in Order._meta.concrete_fields] == migration.ORDER_COLUMNS
 
 

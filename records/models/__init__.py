@@ -3,6 +3,7 @@ from records.models.addenda import Addendum
 from records.models.audit import DISCLOSURE_ACTIONS, AuditAction, AuditEvent, AuditVerification, VerificationResult
 from records.models.clinic import ClinicSettings
 from records.models.discharge import Discharge
+from records.models.intake import IntakeAssessment, IntakeRevision
 from records.models.medications import (
     Administration,
     AdministrationEvent,
@@ -11,6 +12,7 @@ from records.models.medications import (
     Order,
     ReceivedAs,
 )
+from records.models.outcomes import OutcomeReport
 from records.models.patients import Patient, Sex
 from records.models.screening import Answer, Pregnancy, Screening, ScreeningDecision, ScreeningOutcome
 from records.models.sessions import ExitKind, Route, Session, SessionStatus
@@ -32,7 +34,10 @@ __all__ = [
     "Discharge",
     "Dissociation",
     "ExitKind",
+    "IntakeAssessment",
+    "IntakeRevision",
     "Order",
+    "OutcomeReport",
     "Patient",
     "Phase",
     "Pregnancy",

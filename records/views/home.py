@@ -7,6 +7,8 @@ from records.permissions import can
 @require_GET
 def home(request):
     """Send each role to where its work starts."""
+    if can(request.user, "cosign_session"):
+        return redirect("physician_worklist")
     if can(request.user, "view_patient"):
         return redirect("patient_list")
     if can(request.user, "view_audit_log"):

@@ -44,7 +44,7 @@ def test_enrol_the_app_then_log_in_with_a_code(live_server, page, make_user, sho
     assert axe_violations(page) == []
     shot(page, "mfa-recovery-codes")
     page.get_by_role("link", name="I have kept my codes: continue").click()
-    expect(page.get_by_role("heading", name="Patients")).to_be_visible()
+    expect(page.get_by_role("heading", name="Worklist")).to_be_visible()
 
     page.get_by_role("button", name="Log out").click()
     page.get_by_label("Username").fill("dr_new")
@@ -56,13 +56,13 @@ def test_enrol_the_app_then_log_in_with_a_code(live_server, page, make_user, sho
     page.get_by_label("Authenticator code").fill("000000" if code_for_key(key, ahead=1) != "000000" else "111111")
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_text("That code is not right")).to_be_visible()
-    expect(page.get_by_role("heading", name="Patients")).not_to_be_visible()
+    expect(page.get_by_role("heading", name="Worklist")).not_to_be_visible()
 
     time.sleep(1.1)  # django-otp makes the next try wait a second after a wrong code
     # The enrolment code was used already; the app's next code is accepted (one step of clock drift).
     page.get_by_label("Authenticator code").fill(code_for_key(key, ahead=1))
     page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_role("heading", name="Patients")).to_be_visible()
+    expect(page.get_by_role("heading", name="Worklist")).to_be_visible()
     actions = list(AuditEvent.objects.filter(actor=user).order_by("id").values_list("action", flat=True))
     assert actions[:2] == ["login", "mfa_enrol"]
     second_factor = [a for a in actions if a.startswith("mfa_")]

@@ -29,6 +29,11 @@ ACCESS = {
     "patient_edit": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 403},
     "patient_deactivate": {ANON: LOGIN, NURSE: 405, PHYSICIAN: 405, ADMIN: 405},
     "patient_reactivate": {ANON: LOGIN, NURSE: 405, PHYSICIAN: 405, ADMIN: 405},
+    "patient_history": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 403},
+    "patient_intake": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 403},
+    "patient_intake_edit": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 200, ADMIN: 403},
+    "patient_outcome_new": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 403},
+    "patient_summary_pdf": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 403},
     "patient_session_new": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 403},
     "session_board": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 403},
     "session_detail": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 403},
@@ -56,6 +61,9 @@ ACCESS = {
         )
     },
     "clinic_settings": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 200},
+    "session_pdf": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 403},
+    "physician_worklist": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 200, ADMIN: 403},
+    "order_cosign": {ANON: LOGIN, NURSE: 405, PHYSICIAN: 405, ADMIN: 405},
     "audit_log": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 403, ADMIN: 200},
     "audit_export": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 403, ADMIN: 302},  # confirm it is you first
     "audit_verify": {ANON: LOGIN, NURSE: 405, PHYSICIAN: 405, ADMIN: 405},
@@ -92,7 +100,13 @@ def test_every_url_has_an_expectation():
 def url_kwargs(patient, nurse, sessions):
     """Real objects for every URL parameter, chosen by the parameter's meaning."""
     held = sessions.to(patient, "held")
-    objects = {"patient": {"pk": patient.pk}, "account": {"pk": nurse.pk}, "session": {"pk": held.pk}}
+    verbal = sessions.order(sessions.to(patient, "cleared"), received_as="verbal", read_back_confirmed=True)
+    objects = {
+        "patient": {"pk": patient.pk},
+        "account": {"pk": nurse.pk},
+        "session": {"pk": held.pk},
+        "order": {"pk": verbal.pk},
+    }
 
     def kwargs_for(name: str) -> dict:
         pattern = next(p for p in _flat_patterns() if p.name == name)

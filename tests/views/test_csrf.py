@@ -80,6 +80,9 @@ GOOD_POSTS = {
     "session_cosign": {"reauth_password": PASSWORD},
     "session_addendum": {"text": "Forged", "reason": "Forged"},
     "clinic_settings": {"vitals_interval_minutes": "1"},
+    "patient_intake_edit": {"diagnosis": "Forged", "baseline_headache_days": "20", "reason": "Forged"},
+    "patient_outcome_new": {"reported_on": "2026-01-01", "headache_days": "10"},
+    "order_cosign": {"reauth_password": PASSWORD},
 }
 
 
@@ -99,6 +102,7 @@ def test_every_state_changing_url_has_a_forged_post():
 def test_post_without_a_csrf_token_is_refused(name, make_user, patient, nurse, sessions):
     verified_device(nurse)
     session = sessions.to(patient, "held")
+    verbal = sessions.order(sessions.to(patient, "cleared"), received_as="verbal", read_back_confirmed=True)
     client = Client(enforce_csrf_checks=True)
     role = who_may_post(name)
     if role != "anonymous":
@@ -106,7 +110,9 @@ def test_post_without_a_csrf_token_is_refused(name, make_user, patient, nurse, s
     before = (snapshot(nurse), Patient.objects.count(), User.objects.count())
     events_before = AuditEvent.objects.exclude(action="access_denied").count()
 
-    response = client.post(url_for(name, patient=patient, account=nurse, session=session), GOOD_POSTS[name])
+    response = client.post(
+        url_for(name, patient=patient, account=nurse, session=session, order=verbal), GOOD_POSTS[name]
+    )
 
     assert response.status_code == 403, name
     assert "CSRF" in response.content.decode()

@@ -81,10 +81,19 @@ METHOD_ACCESS = {
     "session_cosign": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 403, 200, 403)},
     "session_addendum": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 400, 400, 403)},
     "clinic_settings": {"GET": row(LOGIN, 200, 200, 200), "POST": row(LOGIN, 403, 403, 200)},
+    "patient_history": {"GET": CLINICAL, "POST": NOT_ALLOWED},
+    "patient_intake": {"GET": CLINICAL, "POST": NOT_ALLOWED},
+    "patient_intake_edit": {"GET": row(LOGIN, 403, 200, 403), "POST": row(LOGIN, 403, 200, 403)},
+    "patient_outcome_new": {"GET": CLINICAL, "POST": CLINICAL},
+    "patient_summary_pdf": {"GET": CLINICAL, "POST": NOT_ALLOWED},
+    "session_pdf": {"GET": CLINICAL, "POST": NOT_ALLOWED},
+    "physician_worklist": {"GET": row(LOGIN, 403, 200, 403), "POST": NOT_ALLOWED},
+    # The ordering physician is first asked to confirm it is them (200, the confirmation page).
+    "order_cosign": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 403, 200, 403)},
 }
 
 
-def url_for(name: str, *, patient, account, session=None) -> str:
+def url_for(name: str, *, patient, account, session=None, order=None) -> str:
     """The URL of `name` with real objects for its parameters, chosen by the name's first word.
 
     Same convention as `url_kwargs` in test_access_matrix: add an entry for a new kind of object.
@@ -95,6 +104,8 @@ def url_for(name: str, *, patient, account, session=None) -> str:
     objects = {"patient": {"pk": patient.pk}, "account": {"pk": account.pk}}
     if session is not None:
         objects["session"] = {"pk": session.pk}
+    if order is not None:
+        objects["order"] = {"pk": order.pk}
     return reverse(name, kwargs=objects[name.split("_")[0]])
 
 
@@ -131,7 +142,9 @@ def test_method_by_role(client, make_user, patient, nurse, sessions, name, role,
     verified_device(nurse)
     if role != ANON:
         client.force_login(make_user(role))
-    url = url_for(name, patient=patient, account=nurse, session=sessions.to(patient, "held"))
+    held = sessions.to(patient, "held")
+    verbal = sessions.order(sessions.to(patient, "cleared"), received_as="verbal", read_back_confirmed=True)
+    url = url_for(name, patient=patient, account=nurse, session=held, order=verbal)
     before = snapshot(nurse)
     denied_before = AuditEvent.objects.filter(action="access_denied").count()
 

@@ -22,6 +22,7 @@ from records.actions.sessions import (
 from records.actions.side_effects import discharge_record, side_effect_record
 from records.actions.vitals import vitals_mark_entered_in_error, vitals_record
 from records.demo import DEMO_ACCOUNTS, DEMO_PASSWORDS, DEMO_PATIENTS, DEMO_SESSIONS, DEMO_VITALS
+from records.demo_course import seed_treatment_course
 from records.models import Patient, Session, User
 from records.permissions import Role
 
@@ -101,6 +102,11 @@ class Command(BaseCommand):
                     )
                     new_patients += 1
             new_sessions = self.seed_sessions()
+            # A year of sessions and outcomes for one patient, so the trends show at once.
+            if seed_treatment_course(
+                nurse=User.objects.get(username="nurse"), physician=User.objects.get(username="physician")
+            ):
+                new_patients += 1
         self.stdout.write(
             f"Demo data: {new_patients} patient(s), {new_sessions} session(s), "
             f"{len(created_accounts)} account(s) added."

@@ -1,0 +1,268 @@
+"""The physician's review of a patient: intake assessment, outcomes, history page and printed summary."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.middleware.csp import get_nonce
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from records.actions.context import ActionRefused, actor_from_request
+from records.actions.disclosures import disclosure_record
+from records.actions.intake import intake_record, intake_update
+from records.actions.outcomes import outcome_record
+from records.actions.patients import patient_view
+from records.charts import vitals_chart
+from records.forms.review import HistoryFilterForm, IntakeForm, OutcomeForm, PreventiveTreatmentFormSet
+from records.models import ClinicSettings
+from records.pdf import render_pdf
+from records.selectors import (
+    intake_for_patient,
+    intake_revisions,
+    outcome_reports,
+    patient_get,
+    patient_history_sessions,
+    session_get,
+    session_trends,
+    timeline_prefetch,
+)
+from records.trends import bp_chart, headache_days_chart, pain_chart
+from records.views.common import apply_action_errors, permission_required
+from records.views.sessions import _flag_readings as flag_readings
+
+SESSIONS_PER_PAGE = 20
+# Outcomes are reported at a recent session; older ones are not offered.
+OUTCOME_SESSION_CHOICES = 12
+
+
+def csp_nonce_of(request) -> str:
+    nonce = get_nonce(request)
+    return str(nonce) if nonce is not None else ""
+
+
+def _header_context(request, patient) -> dict:
+    return {
+        "patient": patient,
+        "age": patient.age_on(timezone.localdate()),
+        "intake": intake_for_patient(user=request.user, patient=patient),
+    }
+
+
+@require_GET
+@permission_required("view_patient")
+@permission_required("view_intakeassessment")
+@permission_required("view_session")
+def patient_history(request, pk: int):
+    """One page for the whole course: header, intake summary, trends, outcomes and the session timeline."""
+    patient = patient_get(user=request.user, pk=pk)
+    patient_view(actor=actor_from_request(request), patient=patient, what="patient history")
+    context = _header_context(request, patient)
+    form = HistoryFilterForm(request.GET or None)
+    filters = {}
+    if form.is_bound and form.is_valid():
+        filters = {k: v for k, v in form.cleaned_data.items() if v}
+    sessions = patient_history_sessions(user=request.user, patient=patient, **filters)
+    if form.is_bound and not form.is_valid():
+        sessions = sessions.none()
+    page = Paginator(sessions, SESSIONS_PER_PAGE).get_page(request.GET.get("page"))
+    timeline_prefetch(page.object_list)
+    outcomes = list(outcome_reports(user=request.user, patient=patient))
+    trends = session_trends(user=request.user, patient=patient)
+    intake = context["intake"]
+    nonce = csp_nonce_of(request)
+    params = request.GET.copy()
+    params.pop("page", None)
+    context.update(
+        form=form,
+        page=page,
+        querystring=params.urlencode(),
+        filtered=bool(filters),
+        outcomes=outcomes,
+        headache_chart=headache_days_chart(
+            [(o.reported_on, o.headache_days) for o in outcomes],
+            intake.baseline_headache_days if intake else None,
+            nonce=nonce,
+        ),
+        pain_chart=pain_chart(trends["pain"], nonce=nonce),
+        bp_chart=bp_chart(trends["bp"], nonce=nonce),
+        pain_points=trends["pain"],
+        bp_points=trends["bp"],
+    )
+    return render(request, "records/review/history.html", context)
+
+
+@require_GET
+@permission_required("view_intakeassessment")
+def patient_intake(request, pk: int):
+    patient = patient_get(user=request.user, pk=pk)
+    patient_view(actor=actor_from_request(request), patient=patient, what="intake assessment")
+    context = _header_context(request, patient)
+    context["revisions"] = intake_revisions(user=request.user, intake=context["intake"]) if context["intake"] else []
+    return render(request, "records/review/intake.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("add_intakeassessment", "Only a physician records the intake assessment.")
+@permission_required("change_intakeassessment", "Only a physician records the intake assessment.")
+def patient_intake_edit(request, pk: int):
+    patient = patient_get(user=request.user, pk=pk)
+    intake = intake_for_patient(user=request.user, patient=patient)
+    if not patient.is_active:
+        messages.error(request, "This patient is deactivated; reactivate the record first.")
+        return redirect("patient_intake", pk=patient.pk)
+    initial, treatments = {}, []
+    if intake is not None:
+        initial = {
+            "diagnosis": intake.diagnosis,
+            "baseline_headache_days": intake.baseline_headache_days,
+            "relevant_history": intake.relevant_history,
+            "notes": intake.notes,
+            "version": intake.version,
+        }
+        treatments = intake.preventive_treatments
+    form = IntakeForm(request.POST or None, initial=initial, revising=intake is not None)
+    formset = PreventiveTreatmentFormSet(request.POST or None, initial=treatments, prefix="treatments")
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        data = form.cleaned_data
+        fields = {
+            "diagnosis": data["diagnosis"],
+            "baseline_headache_days": data["baseline_headache_days"],
+            "relevant_history": data["relevant_history"],
+            "notes": data["notes"],
+            "preventive_treatments": [
+                {"name": row.get("name", ""), "why_stopped": row.get("why_stopped", "")}
+                for row in formset.cleaned_data
+                if row
+            ],
+        }
+        actor = actor_from_request(request)
+        try:
+            if intake is None:
+                intake_record(actor=actor, patient=patient, **fields)
+            else:
+                intake_update(
+                    actor=actor,
+                    intake=intake,
+                    expected_version=data["version"] or 0,
+                    reason=data["reason"],
+                    **fields,
+                )
+        except ValidationError as exc:
+            apply_action_errors(form, exc)
+        except ActionRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Intake assessment saved.")
+            return redirect("patient_intake", pk=patient.pk)
+    return render(
+        request,
+        "records/review/intake_form.html",
+        {**_header_context(request, patient), "form": form, "formset": formset},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("add_outcomereport", "Your role does not record patient outcomes.")
+def patient_outcome_new(request, pk: int):
+    patient = patient_get(user=request.user, pk=pk)
+    history = patient_history_sessions(user=request.user, patient=patient)
+    recent = history.filter(pk__in=list(history.values_list("pk", flat=True)[:OUTCOME_SESSION_CHOICES]))
+    form = OutcomeForm(request.POST or None, sessions=recent)
+    if request.method == "POST" and form.is_valid():
+        try:
+            outcome_record(actor=actor_from_request(request), patient=patient, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_action_errors(form, exc)
+        except ActionRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, "Outcomes recorded.")
+            return redirect("patient_history", pk=patient.pk)
+    return render(request, "records/review/outcome_form.html", {**_header_context(request, patient), "form": form})
+
+
+@require_GET
+@permission_required("view_patient")
+@permission_required("view_intakeassessment")
+@permission_required("view_outcomereport")
+@permission_required("view_session")
+def patient_summary_pdf(request, pk: int):
+    patient = patient_get(user=request.user, pk=pk)
+    context = _header_context(request, patient)
+    outcomes = list(outcome_reports(user=request.user, patient=patient))
+    intake = context["intake"]
+    now = timezone.now()
+    filename = f"patient-summary-{patient.mrn}-{timezone.localtime(now):%Y%m%d-%H%M}.pdf"
+    trends = session_trends(user=request.user, patient=patient)
+    context.update(
+        sessions=list(patient_history_sessions(user=request.user, patient=patient)),
+        pain_chart=pain_chart(trends["pain"]),
+        bp_chart=bp_chart(trends["bp"]),
+        outcomes=outcomes,
+        printed_at=now,
+        printed_by=request.user,
+        headache_chart=headache_days_chart(
+            [(o.reported_on, o.headache_days) for o in outcomes],
+            intake.baseline_headache_days if intake else None,
+        ),
+    )
+    pdf = render_pdf("records/print/patient_summary.html", context, request=request)
+    # Recorded once the document exists and before it is handed over.
+    disclosure_record(
+        actor=actor_from_request(request),
+        patient=patient,
+        document="Patient summary (PDF)",
+        record_type="patient",
+        record_id=patient.pk,
+        filename=filename,
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+@permission_required("view_session")
+def session_pdf(request, pk: int):
+    """The printable record of one session, with the signatures' manifestation; the print is audited."""
+    session = session_get(user=request.user, pk=pk)
+    patient = session.patient
+    readings = list(session.readings.all())
+    flag_readings(readings, ClinicSettings.current())
+    events = list(session.administration_events.all())
+    now = timezone.now()
+    local_day = timezone.localtime(session.scheduled_at)
+    filename = f"session-{patient.mrn}-{local_day:%Y%m%d}-{session.pk}.pdf"
+    context = {
+        "patient": patient,
+        "age": patient.age_on(timezone.localdate()),
+        "session": session,
+        "screening": getattr(session, "screening", None),
+        "orders": list(session.orders.all()),
+        "administrations": list(session.administrations.all()),
+        "events": events,
+        "readings": readings,
+        "vitals_chart": vitals_chart([r for r in readings if not r.in_error], events) if readings else None,
+        "side_effects": list(session.side_effects.all()),
+        "discharge": getattr(session, "discharge", None),
+        "addenda": list(session.addenda.all()),
+        "printed_at": now,
+        "printed_by": request.user,
+    }
+    pdf = render_pdf("records/print/session.html", context, request=request)
+    # Recorded once the document exists and before it is handed over.
+    disclosure_record(
+        actor=actor_from_request(request),
+        patient=patient,
+        document=f"Session record of {local_day:%Y-%m-%d} (PDF)",
+        record_type="session",
+        record_id=session.pk,
+        filename=filename,
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response

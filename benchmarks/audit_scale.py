@@ -108,7 +108,7 @@ def build(events: int, patients: int):
     from records.actions.accounts import account_create
     from records.actions.context import Actor
     from records.actions.patients import patient_create
-    from records.audit_chain import event_hash
+    from records.audit_chain import HASHED_COLUMNS, event_hash
     from records.models import AuditEvent
     from records.permissions import Role
 
@@ -148,24 +148,7 @@ def build(events: int, patients: int):
     start = end - timedelta(days=365)
     step = (end - start) / events
     actions = ["view"] * 60 + ["update"] * 15 + ["search"] * 10 + ["create"] * 5 + ["print"] * 3 + ["login"] * 7
-    columns = [
-        "id",
-        "seq",
-        "occurred_at",
-        "actor_id",
-        "actor_username",
-        "actor_role",
-        "action",
-        "patient_id",
-        "record_type",
-        "record_id",
-        "changes",
-        "reason",
-        "ip_address",
-        "user_agent",
-        "prev_hash",
-        "entry_hash",
-    ]
+    columns = [*HASHED_COLUMNS, "entry_hash"]
     prev, seq = head.entry_hash, head.seq
     started = time.perf_counter()
     with connection.cursor() as cursor:

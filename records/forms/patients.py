@@ -3,6 +3,7 @@ from crispy_forms.layout import Column, Field, Layout, Row
 from django import forms
 from django.utils import timezone
 
+from records.actions.patients import DEMOGRAPHIC_FIELDS
 from records.models import Patient
 
 
@@ -20,18 +21,7 @@ class PatientForm(forms.ModelForm):
 
     class Meta:
         model = Patient
-        fields = [
-            "mrn",
-            "family_name",
-            "given_name",
-            "date_of_birth",
-            "sex",
-            "allergies",
-            "phone",
-            "email",
-            "address",
-            "emergency_contact",
-        ]
+        fields = list(DEMOGRAPHIC_FIELDS)
         widgets = {
             "date_of_birth": DateInput(),
             "allergies": forms.Textarea(attrs={"rows": 2}),

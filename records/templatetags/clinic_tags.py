@@ -16,7 +16,10 @@ def dose(obj, prefix: str = "dose") -> str:
 @register.simple_tag(takes_context=True)
 def session_vitals_chart(context, readings, events):
     """The inline, CSP-safe vitals chart; uses the page's CSP nonce when there is one."""
-    return vitals_chart(readings, events, nonce=context.get("csp_nonce", "") or "")
+    # Django's LazyNonce is falsy until generated: str() generates it, and the CSP
+    # middleware then puts the same nonce in the header.
+    nonce = context.get("csp_nonce")
+    return vitals_chart(readings, events, nonce=str(nonce) if nonce is not None else "")
 
 
 @register.filter

@@ -519,3 +519,12 @@ def test_only_nurses_chart(client, make_user, sessions, patient, role, name):
     assert response.status_code == 403
     assert AuditEvent.objects.exclude(action="access_denied").count() == events_before
     assert AuditEvent.objects.filter(action="access_denied").exists()
+
+
+def test_the_vitals_chart_style_carries_the_nonce_the_csp_header_allows(client, nurse, sessions, patient):
+    session = sessions.to(patient, "recovery")
+    client.force_login(nurse)
+    response = client.get(reverse("session_detail", args=[session.pk]))
+    nonce = re.search(r'<style[^>]*nonce="([^"]+)"', response.content.decode())
+    assert nonce, "the chart's <style> has no nonce, so the browser would drop its styling"
+    assert f"'nonce-{nonce.group(1)}'" in response.headers["Content-Security-Policy"]

@@ -1,3 +1,5 @@
+import re
+
 from django import template
 from django.utils import timezone
 
@@ -16,10 +18,28 @@ def dose(obj, prefix: str = "dose") -> str:
 @register.simple_tag(takes_context=True)
 def session_vitals_chart(context, readings, events):
     """The inline, CSP-safe vitals chart; uses the page's CSP nonce when there is one."""
-    # Django's LazyNonce is falsy until generated: str() generates it, and the CSP
-    # middleware then puts the same nonce in the header.
+    return vitals_chart(readings, events, nonce=page_nonce(context))
+
+
+NONCE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
+
+
+def page_nonce(context) -> str:
+    """The CSP nonce that the page this markup lands in allows.
+
+    A full page uses its own nonce (Django's LazyNonce is falsy until generated:
+    str() generates it, and the CSP middleware then puts it in the header). An
+    htmx fragment is swapped into a page that was served earlier under that page's
+    nonce, which base.html sends along as X-Page-Nonce; the fragment's <style>
+    must carry that one, or the browser refuses it.
+    """
+    request = context.get("request")
+    if request is not None and getattr(request, "htmx", False):
+        sent = request.headers.get("X-Page-Nonce", "")
+        if NONCE_PATTERN.match(sent):
+            return sent
     nonce = context.get("csp_nonce")
-    return vitals_chart(readings, events, nonce=str(nonce) if nonce is not None else "")
+    return str(nonce) if nonce is not None else ""
 
 
 @register.filter

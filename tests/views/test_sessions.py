@@ -528,3 +528,21 @@ def test_the_vitals_chart_style_carries_the_nonce_the_csp_header_allows(client, 
     nonce = re.search(r'<style[^>]*nonce="([^"]+)"', response.content.decode())
     assert nonce, "the chart's <style> has no nonce, so the browser would drop its styling"
     assert f"'nonce-{nonce.group(1)}'" in response.headers["Content-Security-Policy"]
+
+
+def test_a_chart_swapped_in_by_htmx_carries_the_nonce_of_the_page_it_lands_in(client, nurse, sessions, patient):
+    session = sessions.to(patient, "recovery")
+    client.force_login(nurse)
+    page = client.get(reverse("session_detail", args=[session.pk])).content.decode()
+    page_nonce = re.search(r'"X-Page-Nonce": "([^"]+)"', page).group(1)
+    fragment = client.post(
+        reverse("session_vitals_record", args=[session.pk]),
+        {
+            "measured_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "phase": "post",
+            "systolic": "122",
+            "diastolic": "78",
+        },
+        headers={"HX-Request": "true", "X-Page-Nonce": page_nonce},
+    ).content.decode()
+    assert re.search(rf'<style[^>]*nonce="{page_nonce}"', fragment)

@@ -144,6 +144,10 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # upgrade deadlocks when two requests write at the same moment.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
 
+# Migrations carry literal SQL per database (triggers); this router runs each
+# statement only on its own database. It must stay first in the list.
+DATABASE_ROUTERS = ["records.db_routers.VendorRouter"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "records.User"
 

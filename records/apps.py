@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class RecordsConfig(AppConfig):
@@ -7,3 +8,7 @@ class RecordsConfig(AppConfig):
 
     def ready(self) -> None:
         from records import signals  # noqa: F401  (login, logout and failed-login audit)
+        from records.permissions import sync_role_groups
+
+        # After Django's own post_migrate receiver has created this app's permissions.
+        post_migrate.connect(sync_role_groups, sender=self, dispatch_uid="records_sync_role_groups")

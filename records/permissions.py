@@ -1,7 +1,7 @@
 """Who may do what: the one place that answers it.
 
-Each role is a Django group holding the permissions listed here; the data
-migrations call `sync_role_groups` so that the groups match this table. Views
+Each role is a Django group holding the permissions listed here; after every
+migrate, `sync_role_groups` makes the groups match this table. Views
 and actions ask `can()`; templates only show its answer (`perms` / `user_can`).
 """
 
@@ -89,37 +89,19 @@ def require(user, permission: str, message: str | None = None) -> None:
         raise PermissionDenied(message or "Your role does not allow this.")
 
 
-def sync_role_groups(apps) -> None:
+def sync_role_groups(*, using: str = "default", **kwargs: object) -> None:
     """Make the three role groups hold exactly the permissions in ROLE_PERMISSIONS.
 
-    Called from data migrations with the historical app registry.
+    Connected to post_migrate (records.apps), so every `migrate` (and every test
+    database flush) leaves the groups matching this table; no migration holds a copy.
     """
-    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.models import Group, Permission
 
-    records = apps.get_app_config("records")
-    records.models_module = True  # let create_permissions run inside a migration
-    create_permissions(records, apps=apps, verbosity=0)
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
+    permissions = Permission.objects.using(using).filter(content_type__app_label="records")
+    defined = set(permissions.values_list("codename", flat=True))
     for role, codenames in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role.value)
-        wanted = Permission.objects.filter(content_type__app_label="records", codename__in=codenames)
-        missing = set(codenames) - set(wanted.values_list("codename", flat=True))
-        # A permission of a model that a later migration creates is granted by that
-        # migration's own call; only a codename no model defines at all is an error.
-        undefined = missing - _defined_codenames()
+        undefined = codenames - defined
         if undefined:
             raise RuntimeError(f"Permissions not defined on any model: {sorted(undefined)}")
-        group.permissions.set(wanted)
-
-
-def _defined_codenames() -> set[str]:
-    """Every permission codename the records app's current models define."""
-    from django.apps import apps as global_apps
-    from django.contrib.auth.management import _get_all_permissions
-
-    return {
-        codename
-        for model in global_apps.get_app_config("records").get_models()
-        for codename, _ in _get_all_permissions(model._meta)
-    }
+        group, _ = Group.objects.using(using).get_or_create(name=role.value)
+        group.permissions.set(permissions.filter(codename__in=codenames))

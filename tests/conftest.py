@@ -2,7 +2,6 @@ import itertools
 from datetime import date
 
 import pytest
-from django.apps import apps as django_apps
 from django.conf import settings
 from django.test import Client, TransactionTestCase
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -11,7 +10,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from records.actions.accounts import account_create
 from records.actions.context import Actor
 from records.actions.patients import patient_create
-from records.permissions import Role, sync_role_groups
+from records.permissions import Role
 from tests.dbtools import triggers_suspended
 
 PASSWORD = "Chairside-test-pass-1"
@@ -36,10 +35,9 @@ def _flush_past_protective_triggers():
     original = TransactionTestCase._fixture_teardown
 
     def teardown(self):
+        # The flush re-sends post_migrate, which puts the role groups back.
         with triggers_suspended():
             original(self)
-        # The flush also empties what the data migrations wrote: put the role groups back.
-        sync_role_groups(django_apps)
 
     TransactionTestCase._fixture_teardown = teardown
     yield

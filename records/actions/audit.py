@@ -74,6 +74,7 @@ def audit_record(
     username: str = "",
 ) -> AuditEvent:
     """Append one audit event. Call it inside the action's transaction."""
+    action = AuditAction(action)  # an unknown kind of event is a programming error: refuse it
     if record is not None:
         record_type = record_type or record._meta.model_name
         record_id = record_id or record.pk

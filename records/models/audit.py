@@ -66,7 +66,9 @@ class AuditEvent(models.Model):
     # Kept as text too: a failed log-in has no account, and names outlive renames.
     actor_username = models.CharField(max_length=150, blank=True)
     actor_role = models.CharField(max_length=32, blank=True, help_text="The actor's role at that moment.")
-    action = models.CharField(max_length=32, choices=AuditAction.choices)
+    # One of AuditAction, checked by the one writer (records.actions.audit.audit_record).
+    # Not a field choice: a new kind of event must not need a schema migration.
+    action = models.CharField(max_length=32)
     patient = models.ForeignKey("records.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     record_type = models.CharField(max_length=64, blank=True)
     record_id = models.CharField(max_length=64, blank=True)
@@ -98,6 +100,12 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor_username or '-'} {self.action} {self.record_type}"
+
+    def get_action_display(self) -> str:
+        try:
+            return str(AuditAction(self.action).label)
+        except ValueError:
+            return self.action
 
 
 class VerificationResult(models.TextChoices):

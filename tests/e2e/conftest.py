@@ -95,14 +95,3 @@ def log_in(page, live_server, username: str, password: str):
         page.get_by_label("Authenticator code").fill(current_code(device))
         with page.expect_navigation():
             page.get_by_role("button", name="Continue").click()
-
-
-@pytest.fixture(autouse=True)
-def _role_groups(transactional_db):
-    """A live-server test empties every table afterwards, the role groups of the data migrations too:
-    put them back so each browser test starts from a migrated database."""
-    from django.apps import apps
-
-    from records.permissions import sync_role_groups
-
-    sync_role_groups(apps)

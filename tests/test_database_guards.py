@@ -1,0 +1,112 @@
+"""Every protection the database itself holds, listed by name, on SQLite and PostgreSQL.
+
+The triggers are frozen SQL in the migrations; these tests read the database's
+own catalog, so a trigger or constraint that a migration drops, renames or
+forgets fails here, whatever the migration files say. What each trigger
+refuses is proved by the tests of the rule it serves (test_signed_session_lock,
+test_audit_log_integrity, ...).
+"""
+
+import re
+
+import pytest
+from django.apps import apps
+from django.db import connection, models
+
+pytestmark = pytest.mark.django_db
+
+APPEND_ONLY = ["records_auditevent", "records_auditverification", "records_intakerevision", "records_outcomereport"]
+LOCKED_WITH_SESSION = [
+    "records_vitalsreading",
+    "records_screening",
+    "records_administration",
+    "records_administrationevent",
+    "records_sideeffect",
+    "records_discharge",
+    "records_order",
+]
+
+SQLITE_TRIGGERS = {
+    *(f"{table}_no_{event}" for table in [*APPEND_ONLY, "records_addendum"] for event in ("update", "delete")),
+    "records_intakeassessment_no_delete",
+    *(f"{table}_locked_{event}" for table in LOCKED_WITH_SESSION for event in ("insert", "update", "delete")),
+    "records_session_signed_frozen",
+    "records_session_signed_no_delete",
+}
+POSTGRESQL_TRIGGERS = {
+    *(f"{table}_no_{kind}" for table in [*APPEND_ONLY, "records_addendum"] for kind in ("change", "truncate")),
+    "records_intakeassessment_no_change",  # DELETE only: an intake is revised, never deleted
+    "records_intakeassessment_no_truncate",
+    *(f"{table}_locked" for table in LOCKED_WITH_SESSION),
+    "records_session_signed_frozen",
+}
+
+
+def database_triggers() -> dict[str, str]:
+    """{trigger name: its definition} as the database reports them."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+        else:
+            cursor.execute(
+                "SELECT t.tgname, pg_get_triggerdef(t.oid) || ' ' || pg_get_functiondef(t.tgfoid) "
+                "FROM pg_trigger t WHERE NOT t.tgisinternal"
+            )
+        return dict(cursor.fetchall())
+
+
+def test_every_trigger_is_installed():
+    expected = SQLITE_TRIGGERS if connection.vendor == "sqlite" else POSTGRESQL_TRIGGERS
+    assert set(database_triggers()) == expected
+
+
+def test_every_table_with_a_session_is_locked_when_signed():
+    """A new clinical table that belongs to a session must get the signed-session lock."""
+    with_session = {
+        model._meta.db_table
+        for model in apps.get_app_config("records").get_models()
+        if any(f.name == "session" for f in model._meta.concrete_fields)
+    }
+    # Addenda come after signing by design; patient-reported outcomes may name the session they were
+    # reported at, are append-only themselves and are not part of the nurse's chart.
+    assert with_session - {"records_addendum", "records_outcomereport"} == set(LOCKED_WITH_SESSION)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite compares the frozen columns one by one")
+@pytest.mark.parametrize(
+    ("trigger", "model_name", "mutable"),
+    [
+        ("records_session_signed_frozen", "session", {"status", "cosigned_by_id", "cosigned_at", "cosigned_name"}),
+        ("records_order_locked_update", "order", {"cosigned_by_id", "cosigned_at"}),
+    ],
+)
+def test_sqlite_freeze_names_every_column(trigger, model_name, mutable):
+    """A column added to the model without a new trigger would be left unfrozen after signing."""
+    sql = database_triggers()[trigger]
+    compared = set(re.findall(r"NEW\.(\w+) IS NOT OLD\.\1", sql))
+    model = apps.get_model("records", model_name)
+    assert {f.column for f in model._meta.concrete_fields} - mutable <= compared
+
+
+def test_every_model_constraint_exists_in_the_database():
+    """Each CheckConstraint and UniqueConstraint the models declare is in the database's catalog."""
+    missing = []
+    with connection.cursor() as cursor:
+        for model in apps.get_app_config("records").get_models():
+            names = set(connection.introspection.get_constraints(cursor, model._meta.db_table))
+            for constraint in model._meta.constraints:
+                declared = isinstance(constraint, models.CheckConstraint | models.UniqueConstraint)
+                if declared and constraint.name not in names:
+                    missing.append(f"{model._meta.db_table}.{constraint.name}")
+    assert missing == []
+    assert sum(len(m._meta.constraints) for m in apps.get_app_config("records").get_models()) >= 40
+
+
+def test_role_groups_hold_exactly_the_permission_table():
+    from django.contrib.auth.models import Group
+
+    from records.permissions import ROLE_PERMISSIONS
+
+    for role, codenames in ROLE_PERMISSIONS.items():
+        group = Group.objects.get(name=role.value)
+        assert set(group.permissions.values_list("codename", flat=True)) == set(codenames)

@@ -231,7 +231,7 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 # Sent by records.middleware.PermissionsPolicyMiddleware: no device features at all.
-PERMISSIONS_POLICY = {
+PERMISSIONS_POLICY: dict[str, list[str]] = {
     feature: []
     for feature in (
         "accelerometer",

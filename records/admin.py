@@ -6,7 +6,7 @@ from records.models import AuditEvent
 from records.permissions import can
 
 # Sign-in happens on the clinic's own (audited) log-in page only.
-admin.site.login = login_required(admin.site.login)
+admin.site.login = login_required(admin.site.login)  # type: ignore[method-assign]
 admin.site.site_header = "Clinic records: audit (read-only)"
 admin.site.unregister(Group)
 

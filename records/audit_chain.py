@@ -191,7 +191,7 @@ def walk_chain(
         report.head_seq, report.head_hash = seq, stored_hash
         if progress and report.checked % progress_every == 0:
             progress(report.checked)
-    if report.intact and not anchor_seen:
+    if report.intact and anchor is not None and not anchor_seen:
         last = report.head_seq or 0
         report.fail(
             seq=last + 1,

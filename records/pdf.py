@@ -7,6 +7,7 @@ and every URL in the document is refused, so a record cannot pull in outside con
 from pathlib import Path
 
 from django.contrib.staticfiles import finders
+from django.core.exceptions import ImproperlyConfigured
 from django.template.loader import render_to_string
 
 PRINT_STYLESHEET = "records/print.css"
@@ -20,5 +21,8 @@ def render_pdf(template_name: str, context: dict, *, request=None) -> bytes:
 
     no_fetching = URLFetcher(allowed_protocols=())
     html = render_to_string(template_name, context, request=request)
-    stylesheet = CSS(string=Path(finders.find(PRINT_STYLESHEET)).read_text(), url_fetcher=no_fetching)
+    found = finders.find(PRINT_STYLESHEET)
+    if found is None:
+        raise ImproperlyConfigured(f"The print stylesheet {PRINT_STYLESHEET} is not among the static files.")
+    stylesheet = CSS(string=Path(found).read_text(), url_fetcher=no_fetching)
     return HTML(string=html, url_fetcher=no_fetching).write_pdf(stylesheets=[stylesheet])

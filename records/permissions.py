@@ -6,8 +6,14 @@ and actions ask `can()`; templates only show its answer (`perms` / `user_can`).
 """
 
 from enum import StrEnum
+from typing import TYPE_CHECKING, Literal, cast
 
 from django.core.exceptions import PermissionDenied
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from records.models import User
 
 
 class Role(StrEnum):
@@ -65,11 +71,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
 }
 
 
-def role_of(user) -> Role | None:
+def role_of(user: "User | AnonymousUser | None") -> Role | None:
     """The user's role, or None for an anonymous user or an account without one."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
+    if user is None or not user.is_authenticated or not user.is_active:
         return None
-    cached = getattr(user, "_clinic_role", False)
+    cached = cast(Role | Literal[False] | None, getattr(user, "_clinic_role", False))
     if cached is not False:
         return cached
     names = {g.name for g in user.groups.all()}
@@ -78,13 +84,13 @@ def role_of(user) -> Role | None:
     return role
 
 
-def can(user, permission: str) -> bool:
+def can(user: "User | AnonymousUser | None", permission: str) -> bool:
     """Whether an active account's role grants `permission` (a records codename)."""
     role = role_of(user)
     return role is not None and permission in ROLE_PERMISSIONS[role]
 
 
-def require(user, permission: str, message: str | None = None) -> None:
+def require(user: "User | AnonymousUser | None", permission: str, message: str | None = None) -> None:
     if not can(user, permission):
         raise PermissionDenied(message or "Your role does not allow this.")
 

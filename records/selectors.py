@@ -1,39 +1,49 @@
 """Reads, already scoped to what the user may see."""
 
 import re
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta
+from typing import Any, TypedDict, cast
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Max, Min, Model, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from records.models import (
     DISCLOSURE_ACTIONS,
+    AdministrationEvent,
     AuditAction,
     AuditEvent,
     AuditVerification,
     IntakeAssessment,
     IntakeRevision,
+    Order,
     OutcomeReport,
     Patient,
+    Screening,
+    Session,
     User,
 )
 from records.permissions import can, require
+
+# Who is reading: the request's user (an anonymous one is refused by `require`).
+Reader = User | AnonymousUser
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CHANGE_ACTIONS = (AuditAction.CREATE, AuditAction.UPDATE, AuditAction.DEACTIVATE, AuditAction.REACTIVATE)
 ACCOUNT_CHANGE_ACTIONS = (*CHANGE_ACTIONS, AuditAction.ROLE_CHANGE, AuditAction.PASSWORD_CHANGE)
 
 
-def patient_get(*, user, pk: int) -> Patient:
+def patient_get(*, user: Reader, pk: int) -> Patient:
     """One patient, for someone whose role may read patients (404 if there is none)."""
     require(user, "view_patient")
     return get_object_or_404(Patient, pk=pk)
 
 
-def patients_search(*, user, query: str = "", include_inactive: bool = False) -> QuerySet[Patient]:
+def patients_search(*, user: Reader, query: str = "", include_inactive: bool = False) -> QuerySet[Patient]:
     """Patients matching an MRN, a name (every word must match) or an ISO date of birth."""
     require(user, "view_patient")
     patients = Patient.objects.all()
@@ -84,7 +94,7 @@ def audit_ordering(sort: str) -> list[str]:
 
 def audit_events(
     *,
-    user,
+    user: Reader,
     actor_id: int | None = None,
     role: str = "",
     patient_id: int | None = None,
@@ -129,7 +139,14 @@ def audit_events(
     return events.order_by(*audit_ordering(sort))
 
 
-def audit_access_by_person(*, user, patient_id: int, date_from=None, date_to=None, before_seq=None):
+def audit_access_by_person(
+    *,
+    user: Reader,
+    patient_id: int,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    before_seq: int | None = None,
+) -> QuerySet[AuditEvent, Mapping[str, Any]]:
     """Who has touched one patient's records: per account and role, how often and when (one query)."""
     events = audit_events(user=user, patient_id=patient_id, date_from=date_from, date_to=date_to, before_seq=before_seq)
     return (
@@ -147,20 +164,20 @@ def audit_access_by_person(*, user, patient_id: int, date_from=None, date_to=Non
     )
 
 
-def audit_account_changes(*, user, account_id: int) -> QuerySet[AuditEvent]:
+def audit_account_changes(*, user: Reader, account_id: int) -> QuerySet[AuditEvent]:
     """Changes made to one account (creation, role changes, (de)activations, password), with who made them."""
     return audit_events(user=user, record_type="user", record_id=str(account_id)).filter(
         action__in=ACCOUNT_CHANGE_ACTIONS
     )
 
 
-def audit_last_verification(*, user) -> AuditVerification | None:
+def audit_last_verification(*, user: Reader) -> AuditVerification | None:
     if not can(user, "view_audit_log"):
         raise PermissionDenied("Only admins may read the audit log.")
     return AuditVerification.objects.select_related("started_by").order_by("-finished_at", "-id").first()
 
 
-def accounts_list(*, user) -> QuerySet[User]:
+def accounts_list(*, user: Reader) -> QuerySet[User]:
     """Every account, with `has_authenticator` (a confirmed TOTP device) in the same query."""
     require(user, "manage_accounts")
     has_device = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
@@ -171,24 +188,24 @@ def accounts_list(*, user) -> QuerySet[User]:
     )
 
 
-def account_get(*, user, pk: int) -> User:
+def account_get(*, user: Reader, pk: int) -> User:
     require(user, "manage_accounts")
     return get_object_or_404(User.objects.prefetch_related("groups"), pk=pk)
 
 
-def intake_for_patient(*, user, patient: Patient) -> IntakeAssessment | None:
+def intake_for_patient(*, user: Reader, patient: Patient) -> IntakeAssessment | None:
     """The patient's intake assessment with its authors, or None if none is recorded yet."""
     require(user, "view_intakeassessment")
     return IntakeAssessment.objects.select_related("assessed_by", "updated_by").filter(patient_id=patient.pk).first()
 
 
-def intake_revisions(*, user, intake: IntakeAssessment) -> QuerySet[IntakeRevision]:
+def intake_revisions(*, user: Reader, intake: IntakeAssessment) -> QuerySet[IntakeRevision]:
     """Every saved version of an intake assessment, newest first."""
     require(user, "view_intakeassessment")
     return IntakeRevision.objects.filter(intake_id=intake.pk).select_related("author").order_by("-version")
 
 
-def outcome_reports(*, user, patient: Patient) -> QuerySet[OutcomeReport]:
+def outcome_reports(*, user: Reader, patient: Patient) -> QuerySet[OutcomeReport]:
     """A patient's reported outcomes, oldest first (the order of a trend)."""
     require(user, "view_outcomereport")
     return (
@@ -201,11 +218,11 @@ def outcome_reports(*, user, patient: Patient) -> QuerySet[OutcomeReport]:
 # Sessions ----------------------------------------------------------------------
 
 
-def session_get(*, user, pk: int):
+def session_get(*, user: Reader, pk: int) -> Session:
     """One session with everything its page shows, in a constant number of queries."""
     from django.db.models import Prefetch
 
-    from records.models import Administration, Session, VitalsReading
+    from records.models import Administration, VitalsReading
 
     require(user, "view_session")
     sessions = Session.objects.select_related(
@@ -241,28 +258,20 @@ def session_get(*, user, pk: int):
     return get_object_or_404(sessions, pk=pk)
 
 
-def _orders_queryset():
-    from records.models import Order
-
+def _orders_queryset() -> QuerySet[Order]:
     return Order.objects.select_related("ordering_physician", "documented_by", "cosigned_by").order_by(
         "received_at", "id"
     )
 
 
-def _events_queryset():
-    from records.models import AdministrationEvent
-
+def _events_queryset() -> QuerySet[AdministrationEvent]:
     return AdministrationEvent.objects.select_related("administration__order", "recorded_by").order_by(
         "occurred_at", "id"
     )
 
 
-def sessions_for_day(*, user, day: date | None = None) -> QuerySet:
+def sessions_for_day(*, user: Reader, day: date | None = None) -> QuerySet[Session]:
     """The day's sessions (clinic time zone) with the time of the last valid vitals reading."""
-    from django.db.models import Max
-
-    from records.models import Session
-
     require(user, "view_session")
     day = day or timezone.localdate()
     zone = timezone.get_current_timezone()
@@ -276,9 +285,7 @@ def sessions_for_day(*, user, day: date | None = None) -> QuerySet:
     )
 
 
-def sessions_of_patient(*, user, patient: Patient) -> QuerySet:
-    from records.models import Session
-
+def sessions_of_patient(*, user: Reader, patient: Patient) -> QuerySet[Session]:
     require(user, "view_session")
     return Session.objects.filter(patient=patient).select_related("primary_nurse").order_by("-scheduled_at", "-id")
 
@@ -286,21 +293,24 @@ def sessions_of_patient(*, user, patient: Patient) -> QuerySet:
 # Physician worklists -----------------------------------------------------------
 
 
-def _mine_first(queryset: QuerySet, field: str, user, *, everyone: bool, then: tuple[str, ...]) -> QuerySet:
+def _mine_first[M: Model](
+    queryset: QuerySet[M], field: str, user: Reader, *, everyone: bool, then: tuple[str, ...]
+) -> QuerySet[M]:
     """The user's own items (and unassigned ones) first; only those unless `everyone`."""
     from django.db.models import Case, IntegerField, Value, When
 
     mine = Q(**{field: user.pk}) | Q(**{f"{field}__isnull": True})
     if not everyone:
         return queryset.filter(mine).order_by(*then)
-    return queryset.annotate(
+    ranked = queryset.annotate(
         not_mine=Case(When(mine, then=Value(0)), default=Value(1), output_field=IntegerField())
     ).order_by("not_mine", *then)
+    return cast(QuerySet[M], ranked)  # the same model; the stubs lose it through annotate()
 
 
-def held_screenings_worklist(*, user, everyone: bool = False) -> QuerySet:
+def held_screenings_worklist(*, user: Reader, everyone: bool = False) -> QuerySet[Screening]:
     """Held screenings waiting for a physician's decision, oldest first."""
-    from records.models import Screening, ScreeningOutcome
+    from records.models import ScreeningOutcome
 
     require(user, "decide_screening")
     held = Screening.objects.filter(outcome=ScreeningOutcome.HELD, decision="", session__signed_at__isnull=True)
@@ -308,9 +318,9 @@ def held_screenings_worklist(*, user, everyone: bool = False) -> QuerySet:
     return _mine_first(held, "session__supervising_physician", user, everyone=everyone, then=("screened_at", "id"))
 
 
-def orders_awaiting_cosign_worklist(*, user, everyone: bool = False) -> QuerySet:
+def orders_awaiting_cosign_worklist(*, user: Reader, everyone: bool = False) -> QuerySet[Order]:
     """Verbal and telephone orders not yet co-signed, the earliest deadline first."""
-    from records.models import Order, ReceivedAs
+    from records.models import ReceivedAs
 
     require(user, "cosign_session")
     orders = Order.objects.filter(
@@ -319,9 +329,9 @@ def orders_awaiting_cosign_worklist(*, user, everyone: bool = False) -> QuerySet
     return _mine_first(orders, "ordering_physician", user, everyone=everyone, then=("cosign_due_at", "id"))
 
 
-def sessions_awaiting_cosign_worklist(*, user, everyone: bool = False) -> QuerySet:
+def sessions_awaiting_cosign_worklist(*, user: Reader, everyone: bool = False) -> QuerySet[Session]:
     """Sessions the nurse has signed that wait for a physician's review, oldest signature first."""
-    from records.models import Session, SessionStatus
+    from records.models import SessionStatus
 
     require(user, "cosign_session")
     signed = Session.objects.filter(status=SessionStatus.SIGNED).select_related(
@@ -335,16 +345,14 @@ def sessions_awaiting_cosign_worklist(*, user, everyone: bool = False) -> QueryS
 
 def patient_history_sessions(
     *,
-    user,
+    user: Reader,
     patient: Patient,
     date_from: date | None = None,
     date_to: date | None = None,
     route: str = "",
     status: str = "",
-) -> QuerySet:
+) -> QuerySet[Session]:
     """A patient's sessions, newest first, filtered; prefetch what the timeline shows with `timeline_prefetch`."""
-    from records.models import Session
-
     require(user, "view_session")
     sessions = Session.objects.filter(patient_id=patient.pk)
     zone = timezone.get_current_timezone()
@@ -367,7 +375,7 @@ def patient_history_sessions(
     ).order_by("-scheduled_at", "-id")
 
 
-def timeline_prefetch(sessions: list) -> None:
+def timeline_prefetch(sessions: Sequence[Session]) -> None:
     """Load, in a fixed number of queries, everything the history timeline shows of `sessions` (one page)."""
     from django.db.models import Prefetch, prefetch_related_objects
 
@@ -394,15 +402,22 @@ def timeline_prefetch(sessions: list) -> None:
         session.discharge_or_none = getattr(session, "discharge", None)
 
 
-def session_trends(*, user, patient: Patient) -> dict:
+class Trends(TypedDict):
+    """What the trend charts plot, one point per session: (day, value, value)."""
+
+    pain: list[tuple[date, int | None, int | None]]  # pain before and after
+    bp: list[tuple[date, int, int]]  # systolic and diastolic at screening
+
+
+def session_trends(*, user: Reader, patient: Patient) -> Trends:
     """Per session, across the whole course: pain before and after (from the vitals) and the screening BP.
 
     Two queries whatever the number of sessions and readings: only the values plotted are read.
     """
-    from records.models import Phase, Screening, VitalsReading
+    from records.models import Phase, VitalsReading
 
     require(user, "view_session")
-    pain: dict[int, dict] = {}
+    pain: dict[int, dict[str, Any]] = {}
     readings = (
         VitalsReading.objects.filter(
             session__patient_id=patient.pk,
@@ -425,6 +440,6 @@ def session_trends(*, user, patient: Patient) -> dict:
         for scheduled_at, systolic, diastolic in Screening.objects.filter(session__patient_id=patient.pk)
         .order_by("session__scheduled_at", "session_id")
         .values_list("session__scheduled_at", "bp_reading__systolic", "bp_reading__diastolic")
-        if systolic is not None
+        if systolic is not None and diastolic is not None  # both or neither (a database constraint)
     ]
     return {"pain": [(e["day"], e["pre"], e["post"]) for e in pain.values()], "bp": bp}

@@ -21,8 +21,10 @@ How the chain gets its total order (records.audit_chain explains the hashes):
 
 import logging
 import threading
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from typing import cast
 
 from django.db import connection, connections, models, transaction
 from django.utils import timezone
@@ -38,7 +40,11 @@ logger = logging.getLogger(__name__)
 CHAIN_LOCK_KEY = 0x41554449545F4348  # "AUDIT_CH"
 
 
-def _plain(value):
+# A field value as the audit log's before/after records hold it.
+PlainValue = bool | int | str | None
+
+
+def _plain(value: object) -> PlainValue:
     """A JSON-safe, human-readable form of a field value for before/after records."""
     if value is None or isinstance(value, (bool, int, str)):
         return value
@@ -51,9 +57,9 @@ def _plain(value):
     return str(value)
 
 
-def diff_fields(before: dict, after: dict) -> dict:
+def diff_fields(before: Mapping[str, object], after: Mapping[str, object]) -> dict[str, list[PlainValue]]:
     """{field: [before, after]} for the fields whose value changed."""
-    changes = {}
+    changes: dict[str, list[PlainValue]] = {}
     for name in after:
         old, new = _plain(before.get(name)), _plain(after.get(name))
         if old != new and not (old in (None, "") and new in (None, "")):
@@ -69,14 +75,14 @@ def audit_record(
     record: models.Model | None = None,
     record_type: str = "",
     record_id: str | int = "",
-    changes: dict | None = None,
+    changes: Mapping[str, Sequence[object]] | None = None,
     reason: str = "",
     username: str = "",
 ) -> AuditEvent:
     """Append one audit event. Call it inside the action's transaction."""
     action = AuditAction(action)  # an unknown kind of event is a programming error: refuse it
     if record is not None:
-        record_type = record_type or record._meta.model_name
+        record_type = record_type or record._meta.model_name or ""
         record_id = record_id or record.pk
     with transaction.atomic():
         event_id, seq, prev_hash = _next_link()
@@ -102,7 +108,7 @@ def audit_record(
         return event
 
 
-def event_row(event: AuditEvent) -> dict:
+def event_row(event: AuditEvent) -> dict[str, object]:
     """An event's hashed columns, as verification will read them back."""
     return {
         "id": event.id,
@@ -148,7 +154,7 @@ def _next_link() -> tuple[int, int, str]:
     return event_id, head[0] + 1, head[1]
 
 
-def audit_chain_verify(*, actor: Actor, progress=None) -> AuditVerification:
+def audit_chain_verify(*, actor: Actor, progress: Callable[[int], None] | None = None) -> AuditVerification:
     """Walk the whole chain, record the run and audit it. Admins, or the verify_audit command.
 
     Not one transaction: the walk is a single streamed query (one consistent
@@ -157,11 +163,13 @@ def audit_chain_verify(*, actor: Actor, progress=None) -> AuditVerification:
     """
     if not actor.is_system:
         require(actor.user, "verify_audit_chain", "Only an admin may verify the audit log.")
-    last_good = (
+    # head_seq is not null here: the filter says so, the type cannot.
+    last_good = cast(
+        tuple[int, str] | None,
         AuditVerification.objects.filter(result=VerificationResult.INTACT, head_seq__isnull=False)
         .order_by("-head_seq")
         .values_list("head_seq", "head_hash")
-        .first()
+        .first(),
     )
     started_at = timezone.now()
     report = verify_chain(anchor=last_good, progress=progress)
@@ -221,7 +229,7 @@ def audit_chain_verify_in_background(*, actor: Actor) -> threading.Thread:
     if not actor.is_system:
         require(actor.user, "verify_audit_chain", "Only an admin may verify the audit log.")
 
-    def run():
+    def run() -> None:
         try:
             audit_chain_verify(actor=actor)
         except Exception:

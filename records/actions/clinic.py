@@ -13,7 +13,7 @@ SETTING_FIELDS = tuple(f.name for f in ClinicSettings._meta.concrete_fields if f
 
 
 @transaction.atomic
-def clinic_settings_update(*, actor: Actor, reason: str = "", **values) -> ClinicSettings:
+def clinic_settings_update(*, actor: Actor, reason: str = "", **values: object) -> ClinicSettings:
     """Change clinic settings; every changed value is audited before/after. Admins only."""
     require_permission(actor, "change_clinicsettings", "Only an admin may change the clinic settings.")
     unknown = set(values) - set(SETTING_FIELDS)
@@ -23,7 +23,7 @@ def clinic_settings_update(*, actor: Actor, reason: str = "", **values) -> Clini
     before = {f: getattr(current, f) for f in SETTING_FIELDS}
     for name, value in values.items():
         setattr(current, name, value)
-    errors = {}
+    errors: dict[str, str | list[str]] = {}
     for low, high in REFERENCE_RANGE_FIELDS.values():
         try:
             if getattr(current, low) >= getattr(current, high):

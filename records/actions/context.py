@@ -1,7 +1,11 @@
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest
 
+from records.models import User
 from records.permissions import Role, role_of
 
 
@@ -13,14 +17,14 @@ class ActionRefused(Exception):
 class Actor:
     """Who is acting, in which role, and from where: everything an audit row needs."""
 
-    user: object | None
+    user: User | None
     role: str
     ip_address: str | None = None
     user_agent: str = ""
     username: str = ""
 
     @classmethod
-    def for_user(cls, user, *, ip_address: str | None = None, user_agent: str = "") -> "Actor":
+    def for_user(cls, user: User, *, ip_address: str | None = None, user_agent: str = "") -> "Actor":
         role = role_of(user)
         return cls(
             user=user,
@@ -36,7 +40,7 @@ class Actor:
         return cls(user=None, role="system", username=name)
 
     @classmethod
-    def anonymous(cls, request, *, username: str = "") -> "Actor":
+    def anonymous(cls, request: HttpRequest | None, *, username: str = "") -> "Actor":
         """Someone not (yet) signed in: a failed log-in, a refused anonymous request."""
         if request is None:
             return cls(user=None, role="", username=username)
@@ -49,6 +53,13 @@ class Actor:
         )
 
     @property
+    def person(self) -> User:
+        """The signed-in account acting, for a row that must name one (its author, who recorded it)."""
+        if self.user is None:
+            raise ActionRefused("This is recorded by a signed-in person, not a set-up command.")
+        return self.user
+
+    @property
     def is_system(self) -> bool:
         return self.user is None and self.role == "system"
 
@@ -56,25 +67,30 @@ class Actor:
         return self.role in {r.value for r in roles}
 
 
-def client_ip(request) -> str | None:
+def client_ip(request: HttpRequest) -> str | None:
     """The client's address, trusting X-Forwarded-For only from configured proxies."""
     hops = settings.TRUSTED_PROXY_COUNT
     if hops:
-        forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()]
+        forwarded: list[str] = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()]
         if len(forwarded) >= hops:
             return forwarded[-hops]
-    return request.META.get("REMOTE_ADDR") or None
+    address: str | None = request.META.get("REMOTE_ADDR")
+    return address or None
 
 
-def actor_from_request(request, user=None) -> Actor:
+def actor_from_request(request: HttpRequest, user: User | None = None) -> Actor:
+    account = user if user is not None else request.user
+    if isinstance(account, AnonymousUser):
+        # Not reached by the views that act (LoginRequiredMiddleware); no account, no role.
+        return Actor.anonymous(request)
     return Actor.for_user(
-        user if user is not None else request.user,
+        account,
         ip_address=client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
     )
 
 
-def login_username(request, credentials=None) -> str:
+def login_username(request: HttpRequest | None, credentials: Mapping[str, object] | None = None) -> str:
     """The username typed at log-in, as django-axes records it: cut to a username's longest length.
 
     Without this, a very long typed username overflowed axes' column (a 500 on PostgreSQL).

@@ -1,5 +1,8 @@
 """The physician's candidacy (intake) assessment: recorded, revised, never scored."""
 
+from collections.abc import Mapping, Sequence
+from typing import Any, TypedDict
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -14,7 +17,17 @@ INTAKE_FIELDS = ("diagnosis", "baseline_headache_days", "preventive_treatments",
 MAX_TREATMENTS = 30
 
 
-def preventives_text(treatments: list[dict]) -> str:
+class IntakeValues(TypedDict):
+    """An assessment's fields, cleaned."""
+
+    diagnosis: str
+    baseline_headache_days: int
+    preventive_treatments: list[dict[str, str]]  # [{"name": ..., "why_stopped": ...}]
+    relevant_history: str
+    notes: str
+
+
+def preventives_text(treatments: Sequence[Mapping[str, str]]) -> str:
     """One line per treatment, for the audit log's before/after and for print."""
     return "; ".join(
         f"{t['name']} (stopped: {t['why_stopped']})" if t.get("why_stopped") else t["name"] for t in treatments
@@ -22,9 +35,14 @@ def preventives_text(treatments: list[dict]) -> str:
 
 
 def _clean(
-    *, diagnosis: str, baseline_headache_days: int, preventive_treatments: list, relevant_history: str, notes: str
-) -> dict:
-    errors = {}
+    *,
+    diagnosis: str,
+    baseline_headache_days: int,
+    preventive_treatments: Sequence[Mapping[str, object]],
+    relevant_history: str,
+    notes: str,
+) -> IntakeValues:
+    errors: dict[str, str] = {}
     diagnosis = " ".join(diagnosis.split())
     if not diagnosis:
         errors["diagnosis"] = "Enter the diagnosis as you would write it, e.g. chronic migraine."
@@ -60,7 +78,7 @@ def _clean(
     }
 
 
-def _audit_values(values: dict) -> dict:
+def _audit_values(values: Mapping[str, Any]) -> dict[str, object]:
     return {**values, "preventive_treatments": preventives_text(values["preventive_treatments"])}
 
 
@@ -68,8 +86,8 @@ def _snapshot(*, intake: IntakeAssessment, actor: Actor, reason: str) -> IntakeR
     return IntakeRevision.objects.create(
         intake=intake,
         version=intake.version,
-        author=actor.user,
-        author_name=actor.user.printed_name,
+        author=actor.person,
+        author_name=actor.person.printed_name,
         recorded_at=intake.updated_at,
         change_reason=reason,
         **{f: getattr(intake, f) for f in INTAKE_FIELDS},
@@ -90,7 +108,7 @@ def intake_record(
     patient: Patient,
     diagnosis: str,
     baseline_headache_days: int,
-    preventive_treatments: list[dict],
+    preventive_treatments: Sequence[Mapping[str, object]],
     relevant_history: str = "",
     notes: str = "",
 ) -> IntakeAssessment:
@@ -113,9 +131,9 @@ def intake_record(
         with transaction.atomic():
             intake = IntakeAssessment.objects.create(
                 patient=patient,
-                assessed_by=actor.user,
+                assessed_by=actor.person,
                 assessed_at=now,
-                updated_by=actor.user,
+                updated_by=actor.person,
                 updated_at=now,
                 **values,
             )
@@ -141,7 +159,7 @@ def intake_update(
     reason: str,
     diagnosis: str,
     baseline_headache_days: int,
-    preventive_treatments: list[dict],
+    preventive_treatments: Sequence[Mapping[str, object]],
     relevant_history: str = "",
     notes: str = "",
 ) -> IntakeAssessment:
@@ -176,7 +194,7 @@ def intake_update(
     for name, value in values.items():
         setattr(current, name, value)
     current.version += 1
-    current.updated_by = actor.user
+    current.updated_by = actor.person
     current.updated_at = timezone.now()
     current.save()
     _snapshot(intake=current, actor=actor, reason=reason)

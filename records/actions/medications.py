@@ -43,8 +43,8 @@ ORDER_STATES = (
 ADMINISTRATION_STATES = (SessionStatus.CLEARED, SessionStatus.IN_PROGRESS, SessionStatus.RECOVERY)
 
 
-def _dose_errors(value: str, unit: str, value_field: str, unit_field: str, label: str) -> dict:
-    errors = {}
+def _dose_errors(value: str, unit: str, value_field: str, unit_field: str, label: str) -> dict[str, str]:
+    errors: dict[str, str] = {}
     try:
         validate_dose_value(value, label)
     except ValidationError as exc:
@@ -153,14 +153,16 @@ def order_document(
     return order
 
 
-def _event(actor: Actor, administration: Administration, kind: str, at: datetime, reason: str = ""):
+def _event(
+    actor: Actor, administration: Administration, kind: str, at: datetime, reason: str = ""
+) -> AdministrationEvent:
     return AdministrationEvent.objects.create(
         session=administration.session,
         administration=administration,
         kind=kind,
         occurred_at=at,
         reason=reason,
-        recorded_by=actor.user,
+        recorded_by=actor.person,
     )
 
 
@@ -206,7 +208,7 @@ def administration_start(
         site=site.strip(),
         lot_number=lot_number.strip(),
         started_at=started_at,
-        started_by=actor.user,
+        started_by=actor.person,
     )
     _event(actor, administration, AdministrationEventKind.START, started_at)
     audit_record(
@@ -256,7 +258,14 @@ def administration_resume(
     return _pause_or_resume(actor, session, administration, AdministrationEventKind.RESUME, reason, at)
 
 
-def _pause_or_resume(actor, session, administration, kind, reason, at) -> Administration:
+def _pause_or_resume(
+    actor: Actor,
+    session: Session,
+    administration: Administration,
+    kind: AdministrationEventKind,
+    reason: str,
+    at: datetime | None,
+) -> Administration:
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": f"Give the reason to {kind}."})

@@ -13,7 +13,16 @@ from records.models.outcomes import HEADACHE_DAYS_MAX, HIT6_RANGE, MIDAS_RANGE
 from records.permissions import require
 
 
-def _check_score(errors: dict, *, name: str, label: str, total, completed_on, bounds, reported_on) -> None:
+def _check_score(
+    errors: dict[str, str],
+    *,
+    name: str,
+    label: str,
+    total: int | None,
+    completed_on: date | None,
+    bounds: tuple[int, int],
+    reported_on: date | None,
+) -> None:
     low, high = bounds
     if total is None and completed_on is None:
         return
@@ -53,7 +62,7 @@ def outcome_record(
     patient = Patient.objects.get(pk=patient.pk)
     if not patient.is_active:
         raise ActionRefused("This patient is deactivated; reactivate the record first.")
-    errors = {}
+    errors: dict[str, str] = {}
     if reported_on is None:
         errors["reported_on"] = "Enter the day the patient reported these outcomes."
     elif reported_on > timezone.localdate():
@@ -95,7 +104,7 @@ def outcome_record(
         "note": note,
     }
     report = OutcomeReport.objects.create(
-        patient=patient, session=session, recorded_by=actor.user, recorded_at=timezone.now(), **values
+        patient=patient, session=session, recorded_by=actor.person, recorded_at=timezone.now(), **values
     )
     audit_record(
         actor=actor,

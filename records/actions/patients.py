@@ -88,7 +88,7 @@ def patient_create(
 
 
 @transaction.atomic
-def patient_update(*, actor: Actor, patient: Patient, expected_version: int, **fields) -> Patient:
+def patient_update(*, actor: Actor, patient: Patient, expected_version: int, **fields: str | date) -> Patient:
     """Change a patient's demographics. Nurses and physicians; the patient must be active.
 
     `expected_version` is the version the editor started from: if someone else

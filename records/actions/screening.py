@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from records.actions.audit import audit_record, diff_fields
 from records.actions.context import ActionRefused, Actor
-from records.actions.sessions import lock_session, require_permission, transition
-from records.actions.vitals import create_reading, open_session_for_charting
+from records.actions.sessions import lock_session, open_session_for_charting, require_permission, transition
+from records.actions.vitals import create_reading
 from records.models import (
     Answer,
     AuditAction,

@@ -1,5 +1,6 @@
 """Sessions: scheduling, the state transitions, signing, co-signing and addenda."""
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -41,12 +42,18 @@ def check_past(field: str, value: datetime, label: str) -> None:
         raise ValidationError({field: f"{label} cannot be in the future."})
 
 
-def user_name(user) -> str:
+def user_name(user: User | None) -> str:
     return user.printed_name if user is not None else ""
 
 
 def transition(
-    *, actor: Actor, session: Session, to: SessionStatus, action: AuditAction, reason: str = "", extra=None
+    *,
+    actor: Actor,
+    session: Session,
+    to: SessionStatus,
+    action: AuditAction,
+    reason: str = "",
+    extra: Mapping[str, object] | None = None,
 ) -> Session:
     """Move a locked session to `to` and audit the change (and any extra field changes)."""
     before = {"status": session.status, **{k: getattr(session, k) for k in (extra or {})}}

@@ -70,7 +70,7 @@ def side_effect_record(
         onset_at=onset_at,
         action_taken=action_taken.strip(),
         resolved_at=resolved_at,
-        recorded_by=actor.user,
+        recorded_by=actor.person,
         recorded_at=timezone.now(),
     )
     audit_record(
@@ -151,7 +151,7 @@ def discharge_record(
     discharged_at = discharged_at or timezone.now()
     check_past("discharged_at", discharged_at, "Discharge time")
     discharge = Discharge.objects.create(
-        session=session, discharged_at=discharged_at, discharged_by=actor.user, note=note.strip(), **criteria
+        session=session, discharged_at=discharged_at, discharged_by=actor.person, note=note.strip(), **criteria
     )
     audit_record(
         actor=actor,

@@ -1,7 +1,9 @@
 """The vitals flowsheet: record a reading, mark one entered in error."""
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
+from typing import cast
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -16,22 +18,32 @@ from records.models.vitals import NUMERIC_VITALS
 from records.vital_limits import IMPOSSIBLE
 
 READING_FIELDS = (*NUMERIC_VITALS, "dissociation", "note")
+# A measurement (a number; a float temperature is stored as its Decimal), or the
+# dissociation score's code and the note (text); None where not measured.
+VitalValue = int | Decimal | float | str | None
+Number = int | Decimal | float
 
 
-def check_vitals(values: dict) -> None:
+def check_vitals(values: Mapping[str, VitalValue]) -> None:
     """Refuse impossible values with the accepted range; diastolic must be below systolic."""
-    errors = {}
+    errors: dict[str, str] = {}
     for field in NUMERIC_VITALS:
-        value = values.get(field)
+        value = cast(Number | None, values.get(field))
         if value is None:
             continue
         limit = IMPOSSIBLE[field]
         if not (limit.low <= value <= limit.high):
             errors[field] = limit.describe()
-    systolic, diastolic = values.get("systolic"), values.get("diastolic")
+    systolic, diastolic = cast(Number | None, values.get("systolic")), cast(Number | None, values.get("diastolic"))
     if (systolic is None) != (diastolic is None):
         errors.setdefault("systolic" if systolic is None else "diastolic", "Enter both systolic and diastolic BP.")
-    elif systolic is not None and "systolic" not in errors and "diastolic" not in errors and diastolic >= systolic:
+    elif (
+        systolic is not None
+        and diastolic is not None
+        and "systolic" not in errors
+        and "diastolic" not in errors
+        and diastolic >= systolic
+    ):
         errors["diastolic"] = "Diastolic BP must be below systolic BP."
     if not any(values.get(f) not in (None, "") for f in (*NUMERIC_VITALS, "dissociation")):
         errors["__all__"] = "Enter at least one measurement."
@@ -39,7 +51,9 @@ def check_vitals(values: dict) -> None:
         raise ValidationError(errors)
 
 
-def create_reading(*, actor: Actor, session: Session, measured_at: datetime, phase: str, **values) -> VitalsReading:
+def create_reading(
+    *, actor: Actor, session: Session, measured_at: datetime, phase: str, **values: VitalValue
+) -> VitalsReading:
     """Write one reading on an already locked, open session (shared with the screening)."""
     unknown = set(values) - set(READING_FIELDS)
     if unknown:
@@ -69,7 +83,9 @@ def create_reading(*, actor: Actor, session: Session, measured_at: datetime, pha
 
 
 @transaction.atomic
-def vitals_record(*, actor: Actor, session: Session, measured_at: datetime, phase: str, **values) -> VitalsReading:
+def vitals_record(
+    *, actor: Actor, session: Session, measured_at: datetime, phase: str, **values: VitalValue
+) -> VitalsReading:
     """Chart a vitals reading. Nurses; the patient must be in the chair and the session unsigned.
 
     Impossible values are refused with the accepted range; values outside the

@@ -5,6 +5,7 @@ from crispy_forms.layout import Column, Layout, Row
 from django import forms
 
 from records.forms.patients import DateInput
+from records.models import Session
 from records.models.intake import BASELINE_DAYS_MAX
 from records.models.outcomes import HEADACHE_DAYS_MAX, HIT6_RANGE, MIDAS_RANGE
 
@@ -89,7 +90,7 @@ class OutcomeForm(forms.Form):
     midas_completed_on = forms.DateField(label="MIDAS completed on", required=False, widget=DateInput())
     hit6_total = _whole_number("HIT-6 total", *HIT6_RANGE, required=False)
     hit6_completed_on = forms.DateField(label="HIT-6 completed on", required=False, widget=DateInput())
-    session = forms.ModelChoiceField(
+    session: "forms.ModelChoiceField[Session]" = forms.ModelChoiceField(
         queryset=None,
         required=False,
         label="Reported at session",

@@ -1,6 +1,11 @@
+from typing import TYPE_CHECKING, Literal
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+
+if TYPE_CHECKING:
+    from records.permissions import Role
 
 
 class User(AbstractUser):
@@ -9,6 +14,9 @@ class User(AbstractUser):
     # Set when an admin creates the account with a temporary password: the
     # owner must choose their own before doing anything else.
     must_change_password = models.BooleanField(default=False)
+    # Not a column: the role, cached on the instance by records.permissions.role_of
+    # (False, or absent, until it is looked up).
+    _clinic_role: "Role | Literal[False] | None"
 
     class Meta:
         ordering = ["last_name", "first_name", "username"]

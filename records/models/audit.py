@@ -1,5 +1,10 @@
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
+
+if TYPE_CHECKING:
+    from records.audit_chain import ChainReport
 
 
 class AuditAction(models.TextChoices):
@@ -132,6 +137,8 @@ class AuditVerification(models.Model):
     first_bad_seq = models.PositiveBigIntegerField(null=True, blank=True)
     first_bad_event_id = models.BigIntegerField(null=True, blank=True)
     problem = models.TextField(blank=True)
+    # Not a column: the full report of the run, set by audit_chain_verify on the row it returns.
+    report: "ChainReport"
 
     class Meta:
         ordering = ["-finished_at", "-id"]

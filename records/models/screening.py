@@ -106,7 +106,10 @@ class Screening(models.Model):
         """Why the screening was held: every positive or unknown answer, and a BP at or above the threshold."""
         reasons = self.positive_findings()
         reading = self.bp_reading
-        if reading.systolic >= self.bp_hold_systolic or reading.diastolic >= self.bp_hold_diastolic:
+        systolic, diastolic = reading.systolic, reading.diastolic  # a screening's reading has both
+        if (systolic is not None and systolic >= self.bp_hold_systolic) or (
+            diastolic is not None and diastolic >= self.bp_hold_diastolic
+        ):
             threshold = f"{self.bp_hold_systolic}/{self.bp_hold_diastolic}"
             reasons.append(f"BP {reading.systolic}/{reading.diastolic} at or above {threshold}")
         return reasons

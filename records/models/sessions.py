@@ -1,6 +1,12 @@
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+if TYPE_CHECKING:
+    from records.models.discharge import Discharge
+    from records.models.screening import Screening
 
 
 class Route(models.TextChoices):
@@ -89,6 +95,9 @@ class Session(models.Model):
     )
     cosigned_at = models.DateTimeField(null=True, blank=True)
     cosigned_name = models.CharField(max_length=300, blank=True)
+    # Not columns: set on each session of a history page by selectors.timeline_prefetch.
+    screening_or_none: "Screening | None"
+    discharge_or_none: "Discharge | None"
 
     class Meta:
         ordering = ["scheduled_at", "chair", "id"]

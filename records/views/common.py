@@ -1,7 +1,9 @@
 from functools import cached_property, wraps
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 
 from records.permissions import can
 
@@ -36,6 +38,8 @@ class CappedPaginator(Paginator):
     An exact COUNT(*) over a million audit events costs more than the page itself;
     past the cap the page says "more than N" and asks for narrower filters.
     """
+
+    object_list: "QuerySet[Any]"
 
     def __init__(self, object_list, per_page, *, cap: int):
         super().__init__(object_list, per_page)

@@ -109,7 +109,7 @@ def _set_active(request, pk: int, action, done: str):
     patient = patient_get(user=request.user, pk=pk)
     form = ReasonForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Not changed: " + " ".join(form.errors["reason"]))
+        messages.error(request, "Not changed: " + " ".join(map(str, form.errors["reason"])))
         return redirect("patient_detail", pk=patient.pk)
     try:
         action(actor=actor_from_request(request), patient=patient, reason=form.cleaned_data["reason"])

@@ -67,7 +67,7 @@ def patient_history(request, pk: int):
     if form.is_bound and not form.is_valid():
         sessions = sessions.none()
     page = Paginator(sessions, SESSIONS_PER_PAGE).get_page(request.GET.get("page"))
-    timeline_prefetch(page.object_list)
+    timeline_prefetch(list(page.object_list))  # the page's own instances, now loaded
     outcomes = list(outcome_reports(user=request.user, patient=patient))
     trends = session_trends(user=request.user, patient=patient)
     intake = context["intake"]

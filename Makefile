@@ -11,12 +11,13 @@ PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 export PIP_BUILD_CONSTRAINT := $(CURDIR)/build-constraints.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help run test audit test-sqlite test-postgres venv lint format seed check-python clean pg-roles pdf-libs
+.PHONY: help run test audit test-sqlite test-postgres venv lint typecheck format seed check-python clean pg-roles pdf-libs
 
 help:
 	@echo "make run    set up everything and serve the demo on http://127.0.0.1:$(PORT)"
-	@echo "make test   run the whole test suite (SQLite, then PostgreSQL when reachable)"
-	@echo "make lint   ruff check and format check"
+	@echo "make test   static checks, security checks, then the whole suite (SQLite, then PostgreSQL when reachable)"
+	@echo "make lint   static checks: ruff check and format, mypy, makemigrations --check, linear migrations"
+	@echo "make typecheck  mypy only"
 	@echo "make pg-roles  create the PostgreSQL owner and application roles, migrate, grant (see README)"
 	@echo "make audit  security lint (ruff S rules) and dependency audit (pip-audit)"
 
@@ -52,7 +53,8 @@ run: venv pdf-libs
 	DEBUG=1 DEMO_MODE=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: venv pdf-libs
-	@status=0; bash .ci/security-checks || status=1; bash .ci/test-databases || status=1; exit $$status
+	@status=0; bash .ci/static-checks || status=1; bash .ci/security-checks || status=1; \
+	  bash .ci/test-databases || status=1; exit $$status
 
 audit: venv
 	@bash .ci/security-checks
@@ -64,8 +66,11 @@ test-postgres: venv
 	DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest
 
 lint: venv
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
+	@bash .ci/static-checks
+
+# Importing the settings needs a key; mypy never signs anything with it.
+typecheck: venv
+	SECRET_KEY="$${SECRET_KEY:-static-checks-only-not-secret}" DATABASE_URL=sqlite://:memory: $(VENV)/bin/mypy
 
 format: venv
 	$(VENV)/bin/ruff check --fix .

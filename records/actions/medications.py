@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from records import workflow
 from records.actions.audit import audit_record, diff_fields
 from records.actions.context import ActionRefused, Actor
 from records.actions.sessions import check_past, open_session_for_charting, transition, user_name
@@ -27,20 +28,9 @@ from records.models import (
     Route,
     Screening,
     Session,
-    SessionStatus,
     User,
 )
 from records.permissions import Role, role_of
-
-ORDER_STATES = (
-    SessionStatus.ARRIVED,
-    SessionStatus.SCREENING,
-    SessionStatus.HELD,
-    SessionStatus.CLEARED,
-    SessionStatus.IN_PROGRESS,
-    SessionStatus.RECOVERY,
-)
-ADMINISTRATION_STATES = (SessionStatus.CLEARED, SessionStatus.IN_PROGRESS, SessionStatus.RECOVERY)
 
 
 def _dose_errors(value: str, unit: str, value_field: str, unit_field: str, label: str) -> dict[str, str]:
@@ -77,8 +67,7 @@ def order_document(
     and get a co-signature deadline from the clinic settings.
     """
     session = open_session_for_charting(actor, session, "document an order")
-    if session.status not in ORDER_STATES:
-        raise ActionRefused(f"Cannot document an order: the session is {session.get_status_display().lower()}.")
+    workflow.require_step(session, "document_order")
     outside_prescriber = " ".join(outside_prescriber.split())
     errors = _dose_errors(dose_value, dose_unit, "dose_value", "dose_unit", "Dose")
     if received_as not in ReceivedAs.values:
@@ -191,8 +180,7 @@ def administration_start(
         if screening.decision:
             raise ActionRefused("Cannot start: the physician decided not to proceed.")
         raise ActionRefused("Cannot start: screening is held for physician review")
-    if session.status not in ADMINISTRATION_STATES:
-        raise ActionRefused(f"Cannot start: the session is {session.get_status_display().lower()}.")
+    workflow.require_step(session, "administer")
     errors = {}
     if not site.strip():
         errors["site"] = "Enter the site or line."
@@ -226,8 +214,8 @@ def administration_start(
             },
         ),
     )
-    if session.status == SessionStatus.CLEARED:
-        transition(actor=actor, session=session, to=SessionStatus.IN_PROGRESS, action=AuditAction.ADMINISTRATION_START)
+    if workflow.allowed(session, "start"):
+        transition(actor=actor, session=session, step="start", action=AuditAction.ADMINISTRATION_START)
     return administration
 
 
@@ -333,17 +321,17 @@ def administration_stop(
         reason=early_reason,
     )
     still_running = session.administrations.exclude(state=AdministrationState.STOPPED).exists()
-    if early_reason and session.status in (SessionStatus.IN_PROGRESS, SessionStatus.RECOVERY):
+    if early_reason and workflow.allowed(session, "stop_early"):
         transition(
             actor=actor,
             session=session,
-            to=SessionStatus.STOPPED_EARLY,
+            step="stop_early",
             action=AuditAction.ADMINISTRATION_STOP,
             reason=early_reason,
             extra={"exit_kind": ExitKind.STOPPED_EARLY, "exit_reason": early_reason},
         )
-    elif not still_running and session.status == SessionStatus.IN_PROGRESS:
-        transition(actor=actor, session=session, to=SessionStatus.RECOVERY, action=AuditAction.ADMINISTRATION_STOP)
+    elif not still_running and workflow.allowed(session, "stop"):
+        transition(actor=actor, session=session, step="stop", action=AuditAction.ADMINISTRATION_STOP)
     return administration
 
 

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from records import workflow
 from records.actions.audit import audit_record, diff_fields
 from records.actions.context import ActionRefused, Actor
 from records.actions.sessions import lock_session, open_session_for_charting, require_permission, transition
@@ -47,8 +48,7 @@ def screening_record(
     session = open_session_for_charting(actor, session, "screen")
     if Screening.objects.filter(session=session).exists():
         raise ActionRefused("Cannot screen: this session already has its screening.")
-    if session.status != SessionStatus.SCREENING:
-        raise ActionRefused(f"Cannot screen: the session is {session.get_status_display().lower()}.")
+    workflow.require_step(session, "screen")
     answers = {
         "hypertension_history": hypertension_history,
         "hypertension_uncontrolled": hypertension_uncontrolled,
@@ -110,6 +110,7 @@ def screening_record(
     transition(
         actor=actor,
         session=session,
+        step="screen",
         to=SessionStatus.CLEARED if cleared else SessionStatus.HELD,
         action=AuditAction.SCREEN,
         reason="" if cleared else "Held: " + ", ".join(screening.hold_reasons),
@@ -126,8 +127,9 @@ def screening_decide(*, actor: Actor, screening: Screening, decision: str, reaso
     screening = Screening.objects.select_for_update().get(pk=screening.pk)
     if session.is_locked:
         raise ActionRefused("Cannot decide: the session is signed and locked.")
-    if screening.outcome != ScreeningOutcome.HELD or session.status != SessionStatus.HELD:
-        raise ActionRefused("Cannot decide: this screening is not held for physician review.")
+    step = "decide_proceed" if decision == ScreeningDecision.PROCEED else "decide_do_not_proceed"
+    if screening.outcome != ScreeningOutcome.HELD or not workflow.allowed(session, step):
+        raise ActionRefused(workflow.refusal(session, step))
     if decision not in ScreeningDecision.values:
         raise ValidationError({"decision": "Choose proceed or do not proceed."})
     reason = reason.strip()
@@ -153,12 +155,12 @@ def screening_decide(*, actor: Actor, screening: Screening, decision: str, reaso
         reason=reason,
     )
     if decision == ScreeningDecision.PROCEED:
-        transition(actor=actor, session=session, to=SessionStatus.CLEARED, action=AuditAction.SCREENING_DECISION)
+        transition(actor=actor, session=session, step=step, action=AuditAction.SCREENING_DECISION)
     else:
         transition(
             actor=actor,
             session=session,
-            to=SessionStatus.CANCELLED,
+            step=step,
             action=AuditAction.SCREENING_DECISION,
             reason=reason,
             extra={"exit_kind": ExitKind.NOT_PROCEEDED, "exit_reason": reason},

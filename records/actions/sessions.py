@@ -7,10 +7,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from records import workflow
 from records.actions.audit import audit_record, diff_fields
 from records.actions.context import ActionRefused, Actor
 from records.models import Addendum, AuditAction, ExitKind, Patient, Session, SessionStatus, User
-from records.models.sessions import BEFORE_START, SIGNABLE
 from records.permissions import Role, require, role_of
 from records.vital_limits import CLOCK_SKEW_SECONDS
 
@@ -50,14 +50,18 @@ def transition(
     *,
     actor: Actor,
     session: Session,
-    to: SessionStatus,
+    step: str,
     action: AuditAction,
+    to: SessionStatus | None = None,
     reason: str = "",
     extra: Mapping[str, object] | None = None,
 ) -> Session:
-    """Move a locked session to `to` and audit the change (and any extra field changes)."""
+    """Move a locked session along `step` of records.workflow's table and audit the change
+    (and any extra field changes). Refuses a step the session's status does not allow;
+    `to` chooses the result of a step that has several (the screening: cleared or held)."""
+    workflow.require_step(session, step)
     before = {"status": session.status, **{k: getattr(session, k) for k in (extra or {})}}
-    session.status = to
+    session.status = workflow.next_status(session, step, to)
     for name, value in (extra or {}).items():
         setattr(session, name, value)
     session.save()
@@ -129,14 +133,13 @@ def session_schedule(
 def session_arrive(*, actor: Actor, session: Session, arrived_at: datetime | None = None) -> Session:
     """Check the patient in. Nurses; the session must be scheduled."""
     session = open_session_for_charting(actor, session, "arrive")
-    if session.status != SessionStatus.SCHEDULED:
-        raise ActionRefused(f"Cannot arrive: the session is {session.get_status_display().lower()}, not scheduled.")
+    workflow.require_step(session, "arrive")
     arrived_at = arrived_at or timezone.now()
     check_past("arrived_at", arrived_at, "Arrival time")
     return transition(
         actor=actor,
         session=session,
-        to=SessionStatus.ARRIVED,
+        step="arrive",
         action=AuditAction.ARRIVE,
         extra={"arrived_at": arrived_at},
     )
@@ -146,12 +149,8 @@ def session_arrive(*, actor: Actor, session: Session, arrived_at: datetime | Non
 def session_begin_screening(*, actor: Actor, session: Session) -> Session:
     """Start the contraindication screening. Nurses; the patient must have arrived."""
     session = open_session_for_charting(actor, session, "begin screening")
-    if session.status != SessionStatus.ARRIVED:
-        raise ActionRefused(
-            f"Cannot begin screening: the session is {session.get_status_display().lower()}; "
-            "the patient must be checked in first."
-        )
-    return transition(actor=actor, session=session, to=SessionStatus.SCREENING, action=AuditAction.BEGIN_SCREENING)
+    workflow.require_step(session, "begin_screening")
+    return transition(actor=actor, session=session, step="begin_screening", action=AuditAction.BEGIN_SCREENING)
 
 
 @transaction.atomic
@@ -161,18 +160,14 @@ def session_cancel(*, actor: Actor, session: Session, reason: str, no_show: bool
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": "Give the reason."})
-    if session.status not in BEFORE_START:
-        raise ActionRefused(
-            f"Cannot cancel: the session is {session.get_status_display().lower()}; "
-            "after the start, stop the administration early instead."
-        )
-    if no_show and session.status != SessionStatus.SCHEDULED:
-        raise ActionRefused("Cannot record a no-show: the patient has arrived.")
+    workflow.require_step(session, "cancel")
+    if no_show:
+        workflow.require_step(session, "no_show")
     kind = ExitKind.NO_SHOW if no_show else ExitKind.CANCELLED
     return transition(
         actor=actor,
         session=session,
-        to=SessionStatus.NO_SHOW if no_show else SessionStatus.CANCELLED,
+        step="no_show" if no_show else "cancel",
         action=AuditAction.NO_SHOW if no_show else AuditAction.CANCEL,
         reason=reason,
         extra={"exit_kind": kind, "exit_reason": reason},
@@ -185,18 +180,14 @@ def session_sign(*, actor: Actor, session: Session) -> Session:
     session = open_session_for_charting(actor, session, "sign")
     if actor.user is None:
         raise ActionRefused("Cannot sign: a signature needs a signed-in person.")
-    if session.status not in SIGNABLE:
-        raise ActionRefused(
-            f"Cannot sign: the session is {session.get_status_display().lower()}; "
-            "sign after discharge (or after a cancellation or no-show)."
-        )
+    workflow.require_step(session, "sign")
     if session.administrations.exclude(state="stopped").exists():
         raise ActionRefused("Cannot sign: an administration is still running or paused.")
     now = timezone.now()
     return transition(
         actor=actor,
         session=session,
-        to=SessionStatus.SIGNED,
+        step="sign",
         action=AuditAction.SIGN,
         reason="charted by",
         extra={"signed_by": actor.user, "signed_at": now, "signed_name": actor.user.printed_name},
@@ -210,14 +201,11 @@ def session_cosign(*, actor: Actor, session: Session) -> Session:
     if actor.user is None:
         raise ActionRefused("Cannot co-sign: a signature needs a signed-in person.")
     session = lock_session(session)
-    if session.status == SessionStatus.COSIGNED:
-        raise ActionRefused(f"Cannot co-sign: already co-signed by {session.cosigned_name}.")
-    if session.status != SessionStatus.SIGNED:
-        raise ActionRefused("Cannot co-sign: the nurse has not signed this session yet.")
+    workflow.require_step(session, "cosign")
     return transition(
         actor=actor,
         session=session,
-        to=SessionStatus.COSIGNED,
+        step="cosign",
         action=AuditAction.COSIGN,
         reason="reviewed by",
         extra={"cosigned_by": actor.user, "cosigned_at": timezone.now(), "cosigned_name": actor.user.printed_name},

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from records import workflow
 from records.actions.audit import audit_record, diff_fields
 from records.actions.context import ActionRefused, Actor
 from records.actions.sessions import check_past, open_session_for_charting, transition
@@ -15,18 +16,11 @@ from records.models import (
     Discharge,
     Phase,
     Session,
-    SessionStatus,
     Severity,
     SideEffect,
     SideEffectKind,
 )
 
-SIDE_EFFECT_STATES = (
-    SessionStatus.CLEARED,
-    SessionStatus.IN_PROGRESS,
-    SessionStatus.RECOVERY,
-    SessionStatus.STOPPED_EARLY,
-)
 DISCHARGE_CRITERIA = ("alert_and_oriented", "vitals_near_baseline", "steady_walking", "escort_present_not_driving")
 
 
@@ -44,8 +38,7 @@ def side_effect_record(
 ) -> SideEffect:
     """Record a side effect. Nurses; from clearance until discharge, session unsigned."""
     session = open_session_for_charting(actor, session, "record a side effect")
-    if session.status not in SIDE_EFFECT_STATES:
-        raise ActionRefused(f"Cannot record a side effect: the session is {session.get_status_display().lower()}.")
+    workflow.require_step(session, "record_side_effect")
     errors = {}
     if kind not in SideEffectKind.values:
         errors["kind"] = "Choose the type of side effect."
@@ -130,11 +123,7 @@ def discharge_record(
     """Discharge the patient: every criterion met and post-session vitals charted. Nurses;
     the session must be in recovery (or stopped early) with every administration stopped."""
     session = open_session_for_charting(actor, session, "discharge")
-    if session.status not in (SessionStatus.RECOVERY, SessionStatus.STOPPED_EARLY):
-        raise ActionRefused(
-            f"Cannot discharge: the session is {session.get_status_display().lower()}; "
-            "discharge follows the end of the administration."
-        )
+    workflow.require_step(session, "discharge")
     if session.administrations.exclude(state=AdministrationState.STOPPED).exists():
         raise ActionRefused("Cannot discharge: an administration is still running or paused.")
     if not session.readings.filter(phase=Phase.POST, entered_in_error_at__isnull=True).exists():
@@ -160,5 +149,5 @@ def discharge_record(
         record=discharge,
         changes=diff_fields({}, {**criteria, "discharged_at": discharged_at, "note": discharge.note or None}),
     )
-    transition(actor=actor, session=session, to=SessionStatus.DISCHARGED, action=AuditAction.DISCHARGE)
+    transition(actor=actor, session=session, step="discharge", action=AuditAction.DISCHARGE)
     return discharge

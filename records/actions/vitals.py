@@ -9,11 +9,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from records import workflow
 from records.actions.audit import audit_record, diff_fields
 from records.actions.context import ActionRefused, Actor
 from records.actions.sessions import check_past, open_session_for_charting
 from records.models import AuditAction, Session, VitalsReading
-from records.models.sessions import IN_CHAIR
 from records.models.vitals import NUMERIC_VITALS
 from records.vital_limits import IMPOSSIBLE
 
@@ -92,11 +92,7 @@ def vitals_record(
     clinic's reference ranges are saved (and flagged where they are shown).
     """
     session = open_session_for_charting(actor, session, "chart vitals")
-    if session.status not in IN_CHAIR:
-        raise ActionRefused(
-            f"Cannot chart vitals: the session is {session.get_status_display().lower()}; "
-            "vitals are charted from arrival to discharge."
-        )
+    workflow.require_step(session, "chart_vitals")
     return create_reading(actor=actor, session=session, measured_at=measured_at, phase=phase, **values)
 
 

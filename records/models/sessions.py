@@ -17,6 +17,8 @@ class Route(models.TextChoices):
 
 
 class SessionStatus(models.TextChoices):
+    """A session's states; which step may happen in which is records.workflow's table."""
+
     SCHEDULED = "scheduled", "Scheduled"
     ARRIVED = "arrived", "Arrived"
     SCREENING = "screening", "Screening"
@@ -40,27 +42,6 @@ class ExitKind(models.TextChoices):
     NO_SHOW = "no_show", "No-show"
     NOT_PROCEEDED = "not_proceeded", "Physician decided not to proceed"
     STOPPED_EARLY = "stopped_early", "Stopped early"
-
-
-# States in which nothing has been administered yet.
-BEFORE_START = (
-    SessionStatus.SCHEDULED,
-    SessionStatus.ARRIVED,
-    SessionStatus.SCREENING,
-    SessionStatus.HELD,
-    SessionStatus.CLEARED,
-)
-# States in which the patient is in the chair and vitals may be charted.
-IN_CHAIR = (
-    SessionStatus.ARRIVED,
-    SessionStatus.SCREENING,
-    SessionStatus.HELD,
-    SessionStatus.CLEARED,
-    SessionStatus.IN_PROGRESS,
-    SessionStatus.RECOVERY,
-    SessionStatus.STOPPED_EARLY,
-)
-SIGNABLE = (SessionStatus.DISCHARGED, SessionStatus.CANCELLED, SessionStatus.NO_SHOW)
 
 
 class Session(models.Model):

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from records import workflow
 from records.actions import medications as med
 from records.actions.context import ActionRefused, actor_from_request
 from records.actions.screening import screening_decide, screening_record
@@ -50,14 +51,12 @@ from records.forms.sessions import (
 )
 from records.models import AdministrationState, ClinicSettings, Phase, SessionStatus
 from records.models.clinic import REFERENCE_RANGE_FIELDS
-from records.models.sessions import BEFORE_START, IN_CHAIR
 from records.selectors import patient_get, session_get, sessions_for_day
 from records.views.common import apply_action_errors, permission_required
 from records.views.reauth import reauth_required
 
 CHART = "chart_session"
 ONLY_NURSES = "Only a nurse may chart a session."
-MONITORED = (SessionStatus.IN_PROGRESS, SessionStatus.RECOVERY, SessionStatus.STOPPED_EARLY)
 
 
 def _detail_url(session, anchor: str = "") -> str:
@@ -65,7 +64,7 @@ def _detail_url(session, anchor: str = "") -> str:
 
 
 def _default_phase(session) -> str:
-    if session.status in BEFORE_START:
+    if session.status in workflow.BEFORE_START:
         return Phase.PRE
     if session.status == SessionStatus.IN_PROGRESS:
         return Phase.DURING
@@ -119,19 +118,19 @@ def session_context(request, session, **forms) -> dict:
         "addenda": list(session.addenda.all()),
         "screening": screening,
         "discharge": getattr(session, "discharge", None),
-        "can_chart_vitals": open_chart and session.status in IN_CHAIR,
-        "can_cancel": open_chart and session.status in BEFORE_START,
-        "can_order": open_chart and session.status in med.ORDER_STATES,
+        "can_chart_vitals": open_chart and session.status in workflow.IN_CHAIR,
+        "can_cancel": open_chart and session.status in workflow.BEFORE_START,
+        "can_order": open_chart and session.status in workflow.ORDER_STATES,
         "can_start": open_chart
-        and session.status in med.ADMINISTRATION_STATES
+        and session.status in workflow.ADMINISTRATION_STATES
         and screening is not None
         and screening.allows_administration,
-        "can_side_effect": open_chart and session.status in (SessionStatus.CLEARED, *MONITORED),
+        "can_side_effect": open_chart and session.status in (SessionStatus.CLEARED, *workflow.MONITORED),
         "can_discharge": open_chart and session.status in (SessionStatus.RECOVERY, SessionStatus.STOPPED_EARLY),
         "can_sign": open_chart
         and session.status in (SessionStatus.DISCHARGED, SessionStatus.CANCELLED, SessionStatus.NO_SHOW),
         "vitals_due_at": (last + timedelta(minutes=clinic.vitals_interval_minutes))
-        if last and session.status in MONITORED
+        if last and session.status in workflow.MONITORED
         else None,
         "now": timezone.now(),
         "dose_units": DoseUnit.choices,
@@ -170,7 +169,7 @@ def session_board(request):
     now = timezone.now()
     interval = timedelta(minutes=clinic.vitals_interval_minutes)
     for s in sessions:
-        s.monitored = s.status in MONITORED
+        s.monitored = s.status in workflow.MONITORED
         s.vitals_due_at = (s.last_vitals_at + interval) if s.last_vitals_at else None
         s.vitals_due = s.monitored and (s.vitals_due_at is None or s.vitals_due_at <= now)
     columns = [
@@ -179,7 +178,7 @@ def session_board(request):
             "Screening",
             [s for s in sessions if s.status in (SessionStatus.SCREENING, SessionStatus.HELD, SessionStatus.CLEARED)],
         ),
-        ("In chair", [s for s in sessions if s.status in MONITORED]),
+        ("In chair", [s for s in sessions if s.status in workflow.MONITORED]),
         (
             "Done",
             [

@@ -1,15 +1,14 @@
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from records.actions.accounts import account_create, account_set_active, account_set_role
-from records.actions.context import ActionRefused, actor_from_request
+from records.actions.context import actor_from_request
 from records.actions.mfa import mfa_reset
 from records.forms.accounts import AccountActiveForm, AccountCreateForm, AccountRoleForm
 from records.permissions import Role, role_of
 from records.selectors import account_get, accounts_list
-from records.views.common import apply_action_errors, permission_required
+from records.views.common import permission_required, run_action
 from records.views.reauth import reauth_required
 
 MANAGE = "manage_accounts"
@@ -29,8 +28,9 @@ def account_new(request):
     form = AccountCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            account = account_create(
+        result = run_action(
+            request,
+            lambda: account_create(
                 actor=actor_from_request(request),
                 username=data["username"],
                 first_name=data["first_name"],
@@ -38,13 +38,13 @@ def account_new(request):
                 email=data["email"],
                 role=Role(data["role"]),
                 password=data["password"],
-            )
-        except ValidationError as exc:
-            if not hasattr(exc, "error_dict"):
-                exc = ValidationError({"password": exc.messages})
-            apply_action_errors(form, exc)
-        else:
-            messages.success(request, f"Account {account.username} created.")
+            ),
+            form=form,
+            # The password validators' messages name no field.
+            field="password",
+        )
+        if result:
+            messages.success(request, f"Account {result.value.username} created.")
             return redirect("account_list")
     return render(request, "records/accounts/form.html", {"form": form})
 
@@ -58,17 +58,14 @@ def account_role(request, pk: int):
     if not form.is_valid():
         messages.error(request, "Role not changed: choose a role and give a reason.")
         return redirect("account_list")
-    try:
-        account_set_role(
-            actor=actor_from_request(request),
-            account=account,
-            role=Role(form.cleaned_data["role"]),
-            reason=form.cleaned_data["reason"],
-        )
-    except (ActionRefused, ValidationError) as exc:
-        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
-    else:
-        messages.success(request, f"{account.printed_name} is now {Role(form.cleaned_data['role']).label}.")
+    role = Role(form.cleaned_data["role"])
+    run_action(
+        request,
+        lambda: account_set_role(
+            actor=actor_from_request(request), account=account, role=role, reason=form.cleaned_data["reason"]
+        ),
+        success=f"{account.printed_name} is now {role.label}.",
+    )
     return redirect("account_list")
 
 
@@ -78,14 +75,13 @@ def _set_active(request, pk: int, active: bool):
     if not form.is_valid():
         messages.error(request, "Not changed: give a reason.")
         return redirect("account_list")
-    try:
-        account_set_active(
+    run_action(
+        request,
+        lambda: account_set_active(
             actor=actor_from_request(request), account=account, active=active, reason=form.cleaned_data["reason"]
-        )
-    except (ActionRefused, ValidationError) as exc:
-        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
-    else:
-        messages.success(request, f"{account.printed_name} " + ("reactivated." if active else "deactivated."))
+        ),
+        success=f"{account.printed_name} " + ("reactivated." if active else "deactivated."),
+    )
     return redirect("account_list")
 
 
@@ -111,10 +107,9 @@ def account_mfa_reset(request, pk: int):
     if not form.is_valid():
         messages.error(request, "Not changed: give a reason.")
         return redirect("account_list")
-    try:
-        mfa_reset(actor=actor_from_request(request), account=account, reason=form.cleaned_data["reason"])
-    except (ActionRefused, ValidationError) as exc:
-        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
-    else:
-        messages.success(request, f"{account.printed_name} must set up an authenticator app at the next log-in.")
+    run_action(
+        request,
+        lambda: mfa_reset(actor=actor_from_request(request), account=account, reason=form.cleaned_data["reason"]),
+        success=f"{account.printed_name} must set up an authenticator app at the next log-in.",
+    )
     return redirect("account_list")

@@ -11,7 +11,6 @@ from django.contrib import messages
 from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
@@ -25,7 +24,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from records.actions.accounts import account_change_password
-from records.actions.context import ActionRefused, actor_from_request
+from records.actions.context import actor_from_request
 from records.actions.mfa import (
     confirmed_device,
     mfa_enrol_confirm,
@@ -35,7 +34,7 @@ from records.actions.mfa import (
 )
 from records.forms.auth import LoginForm, MfaEnrolForm, MfaVerifyForm
 from records.middleware import LAST_ACTIVITY_KEY, is_background, mfa_exempt
-from records.views.common import apply_action_errors
+from records.views.common import run_action
 
 ENROL_DEVICE_KEY = "mfa_enrol_device"
 MFA_FAILURES_KEY = "mfa_failures"
@@ -155,13 +154,13 @@ def mfa_enrol_view(request):
         device = TOTPDevice.objects.filter(pk=request.session.get(ENROL_DEVICE_KEY), user=user, confirmed=False).first()
     form = MfaEnrolForm(request.POST or None)
     if request.method == "POST" and device is not None and form.is_valid():
-        try:
-            codes = mfa_enrol_confirm(actor=actor, account=user, device=device, token=form.cleaned_data["token"])
-        except ValidationError as exc:
-            apply_action_errors(form, exc)
-        except ActionRefused as exc:
-            form.add_error(None, str(exc))
-        else:
+        result = run_action(
+            request,
+            lambda: mfa_enrol_confirm(actor=actor, account=user, device=device, token=form.cleaned_data["token"]),
+            form=form,
+        )
+        if result:
+            codes = result.value
             request.session.pop(ENROL_DEVICE_KEY, None)
             device.refresh_from_db()
             _complete_second_factor(request, device)
@@ -211,14 +210,18 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return {**super().get_context_data(**kwargs), "first_change": self.request.user.must_change_password}
 
     def form_valid(self, form):
-        try:
-            account_change_password(
+        changed = run_action(
+            self.request,
+            lambda: account_change_password(
                 actor=actor_from_request(self.request),
                 account=self.request.user,
                 new_password=form.cleaned_data["new_password1"],
-            )
-        except ValidationError as exc:
-            apply_action_errors(form, ValidationError({"new_password2": exc.messages}))
+            ),
+            form=form,
+            # The password validators' messages name no field: show them under the new password.
+            field="new_password2",
+        )
+        if not changed:
             return self.form_invalid(form)
         update_session_auth_hash(self.request, self.request.user)
         messages.success(self.request, "Your password was changed.")

@@ -1,5 +1,4 @@
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -9,7 +8,7 @@ from records.forms.sessions import ClinicSettingsForm
 from records.models import ClinicSettings
 from records.models.clinic import REFERENCE_RANGE_FIELDS
 from records.permissions import can
-from records.views.common import apply_action_errors, permission_required
+from records.views.common import permission_required, run_action
 from records.vital_limits import IMPOSSIBLE
 
 
@@ -24,12 +23,15 @@ def clinic_settings(request):
     form = ClinicSettingsForm(request.POST or None, instance=current) if editable else None
     if form is not None and request.method == "POST" and form.is_valid():
         values = {name: form.cleaned_data[name] for name in ClinicSettingsForm.Meta.fields}
-        try:
-            clinic_settings_update(actor=actor_from_request(request), reason=form.cleaned_data["reason"], **values)
-        except ValidationError as exc:
-            apply_action_errors(form, exc)
-        else:
-            messages.success(request, "Clinic settings saved.")
+        saved = run_action(
+            request,
+            lambda: clinic_settings_update(
+                actor=actor_from_request(request), reason=form.cleaned_data["reason"], **values
+            ),
+            form=form,
+            success="Clinic settings saved.",
+        )
+        if saved:
             return redirect("clinic_settings")
     ranges = [
         (IMPOSSIBLE[vital].label, *current.reference_range(vital), IMPOSSIBLE[vital].unit)

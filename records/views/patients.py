@@ -1,12 +1,11 @@
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from records.actions.context import ActionRefused, actor_from_request
+from records.actions.context import actor_from_request
 from records.actions.patients import (
     patient_create,
     patient_deactivate,
@@ -18,7 +17,7 @@ from records.actions.patients import (
 from records.forms.patients import PatientForm, PatientSearchForm, ReasonForm
 from records.permissions import can
 from records.selectors import patient_get, patients_search, sessions_of_patient
-from records.views.common import apply_action_errors, permission_required
+from records.views.common import permission_required, run_action
 
 
 @require_GET
@@ -46,11 +45,11 @@ def patient_list(request):
 def patient_register(request):
     form = PatientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            patient = patient_create(actor=actor_from_request(request), **form.demographics())
-        except ValidationError as exc:
-            apply_action_errors(form, exc)
-        else:
+        result = run_action(
+            request, lambda: patient_create(actor=actor_from_request(request), **form.demographics()), form=form
+        )
+        if result:
+            patient = result.value
             messages.success(request, f"Registered {patient.display_name}, MRN {patient.mrn}.")
             return redirect("patient_detail", pk=patient.pk)
     return render(request, "records/patients/form.html", {"form": form, "title": "Register a patient"})
@@ -84,19 +83,18 @@ def patient_edit(request, pk: int):
         return redirect("patient_detail", pk=patient.pk)
     form = PatientForm(request.POST or None, instance=patient, initial={"version": patient.version})
     if request.method == "POST" and form.is_valid():
-        try:
-            patient_update(
+        saved = run_action(
+            request,
+            lambda: patient_update(
                 actor=actor_from_request(request),
                 patient=patient,
                 expected_version=form.cleaned_data["version"] or 0,
                 **form.demographics(),
-            )
-        except ValidationError as exc:
-            apply_action_errors(form, exc)
-        except ActionRefused as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, "Demographics saved.")
+            ),
+            form=form,
+            success="Demographics saved.",
+        )
+        if saved:
             return redirect("patient_detail", pk=patient.pk)
     return render(
         request,
@@ -111,12 +109,11 @@ def _set_active(request, pk: int, action, done: str):
     if not form.is_valid():
         messages.error(request, "Not changed: " + " ".join(map(str, form.errors["reason"])))
         return redirect("patient_detail", pk=patient.pk)
-    try:
-        action(actor=actor_from_request(request), patient=patient, reason=form.cleaned_data["reason"])
-    except ActionRefused as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, done)
+    run_action(
+        request,
+        lambda: action(actor=actor_from_request(request), patient=patient, reason=form.cleaned_data["reason"]),
+        success=done,
+    )
     return redirect("patient_detail", pk=patient.pk)
 
 

@@ -1,7 +1,6 @@
 """The physician's review of a patient: intake assessment, outcomes, history page and printed summary."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.middleware.csp import get_nonce
@@ -9,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from records.actions.context import ActionRefused, actor_from_request
+from records.actions.context import actor_from_request
 from records.actions.disclosures import disclosure_record
 from records.actions.intake import intake_record, intake_update
 from records.actions.outcomes import outcome_record
@@ -29,7 +28,7 @@ from records.selectors import (
     timeline_prefetch,
 )
 from records.trends import bp_chart, headache_days_chart, pain_chart
-from records.views.common import apply_action_errors, permission_required
+from records.views.common import permission_required, run_action
 from records.views.sessions import _flag_readings as flag_readings
 
 SESSIONS_PER_PAGE = 20
@@ -138,23 +137,15 @@ def patient_intake_edit(request, pk: int):
             ],
         }
         actor = actor_from_request(request)
-        try:
+
+        def save():
             if intake is None:
-                intake_record(actor=actor, patient=patient, **fields)
-            else:
-                intake_update(
-                    actor=actor,
-                    intake=intake,
-                    expected_version=data["version"] or 0,
-                    reason=data["reason"],
-                    **fields,
-                )
-        except ValidationError as exc:
-            apply_action_errors(form, exc)
-        except ActionRefused as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, "Intake assessment saved.")
+                return intake_record(actor=actor, patient=patient, **fields)
+            return intake_update(
+                actor=actor, intake=intake, expected_version=data["version"] or 0, reason=data["reason"], **fields
+            )
+
+        if run_action(request, save, form=form, success="Intake assessment saved."):
             return redirect("patient_intake", pk=patient.pk)
     return render(
         request,
@@ -171,14 +162,13 @@ def patient_outcome_new(request, pk: int):
     recent = history.filter(pk__in=list(history.values_list("pk", flat=True)[:OUTCOME_SESSION_CHOICES]))
     form = OutcomeForm(request.POST or None, sessions=recent)
     if request.method == "POST" and form.is_valid():
-        try:
-            outcome_record(actor=actor_from_request(request), patient=patient, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_action_errors(form, exc)
-        except ActionRefused as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, "Outcomes recorded.")
+        recorded = run_action(
+            request,
+            lambda: outcome_record(actor=actor_from_request(request), patient=patient, **form.cleaned_data),
+            form=form,
+            success="Outcomes recorded.",
+        )
+        if recorded:
             return redirect("patient_history", pk=patient.pk)
     return render(request, "records/review/outcome_form.html", {**_header_context(request, patient), "form": form})
 

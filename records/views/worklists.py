@@ -1,12 +1,11 @@
 """The physician's home page: what waits for a physician, theirs first."""
 
-from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from records.actions.context import ActionRefused, actor_from_request
+from records.actions.context import actor_from_request
 from records.actions.medications import order_cosign
 from records.models import Order
 from records.selectors import (
@@ -14,7 +13,7 @@ from records.selectors import (
     orders_awaiting_cosign_worklist,
     sessions_awaiting_cosign_worklist,
 )
-from records.views.common import permission_required
+from records.views.common import permission_required, run_action
 from records.views.reauth import reauth_required
 
 ONLY_PHYSICIANS = "The worklists are a physician's."
@@ -64,13 +63,12 @@ def physician_worklist(request):
 def order_cosign_view(request, pk: int):
     """The ordering physician's co-signature: its own POST URL, so re-authentication can be required here later."""
     order = get_object_or_404(Order.objects.select_related("session"), pk=pk)
-    try:
-        order_cosign(actor=actor_from_request(request), order=order)
-    except ActionRefused as exc:
-        messages.error(request, str(exc))
-    else:
-        day = timezone.localtime(order.session.scheduled_at)
-        messages.success(request, f"Order co-signed: {order.medication}, session of {day:%Y-%m-%d}.")
+    day = timezone.localtime(order.session.scheduled_at)
+    run_action(
+        request,
+        lambda: order_cosign(actor=actor_from_request(request), order=order),
+        success=f"Order co-signed: {order.medication}, session of {day:%Y-%m-%d}.",
+    )
     back = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return redirect(back)

@@ -331,10 +331,10 @@ def orders_awaiting_cosign_worklist(*, user: Reader, everyone: bool = False) -> 
 
 def sessions_awaiting_cosign_worklist(*, user: Reader, everyone: bool = False) -> QuerySet[Session]:
     """Sessions the nurse has signed that wait for a physician's review, oldest signature first."""
-    from records.models import SessionStatus
+    from records import workflow
 
     require(user, "cosign_session")
-    signed = Session.objects.filter(status=SessionStatus.SIGNED).select_related(
+    signed = Session.objects.filter(status__in=workflow.STEPS["cosign"].starts_from).select_related(
         "patient", "signed_by", "supervising_physician"
     )
     return _mine_first(signed, "supervising_physician", user, everyone=everyone, then=("signed_at", "id"))

@@ -2,7 +2,8 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
-from records.views import accounts, audit, auth, clinic, home, patients, reauth, review, sessions, worklists
+from records.views import accounts, audit, auth, clinic, home, patients, reauth, review, worklists
+from records.views.sessions import board, charting, page, signing
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -24,49 +25,49 @@ urlpatterns = [
     path("patients/<int:pk>/intake/edit/", review.patient_intake_edit, name="patient_intake_edit"),
     path("patients/<int:pk>/outcomes/new/", review.patient_outcome_new, name="patient_outcome_new"),
     path("patients/<int:pk>/summary.pdf", review.patient_summary_pdf, name="patient_summary_pdf"),
-    path("patients/<int:pk>/sessions/new/", sessions.patient_session_new, name="patient_session_new"),
-    path("sessions/today/", sessions.session_board, name="session_board"),
-    path("sessions/<int:pk>/", sessions.session_detail, name="session_detail"),
-    path("sessions/<int:pk>/arrive/", sessions.session_arrive_view, name="session_arrive"),
-    path("sessions/<int:pk>/begin-screening/", sessions.session_begin_screening_view, name="session_begin_screening"),
-    path("sessions/<int:pk>/cancel/", sessions.session_cancel_view, name="session_cancel"),
-    path("sessions/<int:pk>/screening/", sessions.session_screening, name="session_screening"),
+    path("patients/<int:pk>/sessions/new/", board.patient_session_new, name="patient_session_new"),
+    path("sessions/today/", board.session_board, name="session_board"),
+    path("sessions/<int:pk>/", page.session_detail, name="session_detail"),
+    path("sessions/<int:pk>/arrive/", charting.session_arrive_view, name="session_arrive"),
+    path("sessions/<int:pk>/begin-screening/", charting.session_begin_screening_view, name="session_begin_screening"),
+    path("sessions/<int:pk>/cancel/", charting.session_cancel_view, name="session_cancel"),
+    path("sessions/<int:pk>/screening/", charting.session_screening, name="session_screening"),
     path(
-        "sessions/<int:pk>/screening/decision/", sessions.session_screening_decision, name="session_screening_decision"
+        "sessions/<int:pk>/screening/decision/", charting.session_screening_decision, name="session_screening_decision"
     ),
-    path("sessions/<int:pk>/orders/new/", sessions.session_order_new, name="session_order_new"),
+    path("sessions/<int:pk>/orders/new/", charting.session_order_new, name="session_order_new"),
     path(
         "sessions/<int:pk>/administration/start/",
-        sessions.session_administration_start,
+        charting.session_administration_start,
         name="session_administration_start",
     ),
     path(
         "sessions/<int:pk>/administration/pause/",
-        sessions.session_administration_pause,
+        charting.session_administration_pause,
         name="session_administration_pause",
     ),
     path(
         "sessions/<int:pk>/administration/resume/",
-        sessions.session_administration_resume,
+        charting.session_administration_resume,
         name="session_administration_resume",
     ),
     path(
         "sessions/<int:pk>/administration/stop/",
-        sessions.session_administration_stop,
+        charting.session_administration_stop,
         name="session_administration_stop",
     ),
-    path("sessions/<int:pk>/vitals/", sessions.session_vitals_record, name="session_vitals_record"),
-    path("sessions/<int:pk>/vitals/entered-in-error/", sessions.session_vitals_error, name="session_vitals_error"),
-    path("sessions/<int:pk>/side-effects/", sessions.session_side_effect_record, name="session_side_effect_record"),
+    path("sessions/<int:pk>/vitals/", charting.session_vitals_record, name="session_vitals_record"),
+    path("sessions/<int:pk>/vitals/entered-in-error/", charting.session_vitals_error, name="session_vitals_error"),
+    path("sessions/<int:pk>/side-effects/", charting.session_side_effect_record, name="session_side_effect_record"),
     path(
         "sessions/<int:pk>/side-effects/resolve/",
-        sessions.session_side_effect_resolve,
+        charting.session_side_effect_resolve,
         name="session_side_effect_resolve",
     ),
-    path("sessions/<int:pk>/discharge/", sessions.session_discharge, name="session_discharge"),
-    path("sessions/<int:pk>/sign/", sessions.session_sign_view, name="session_sign"),
-    path("sessions/<int:pk>/cosign/", sessions.session_cosign_view, name="session_cosign"),
-    path("sessions/<int:pk>/addenda/", sessions.session_addendum, name="session_addendum"),
+    path("sessions/<int:pk>/discharge/", charting.session_discharge, name="session_discharge"),
+    path("sessions/<int:pk>/sign/", signing.session_sign_view, name="session_sign"),
+    path("sessions/<int:pk>/cosign/", signing.session_cosign_view, name="session_cosign"),
+    path("sessions/<int:pk>/addenda/", signing.session_addendum, name="session_addendum"),
     path("clinic/settings/", clinic.clinic_settings, name="clinic_settings"),
     path("sessions/<int:pk>/record.pdf", review.session_pdf, name="session_pdf"),
     path("worklist/", worklists.physician_worklist, name="physician_worklist"),

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from records.actions.context import ActionRefused
 from records.models.sessions import SessionStatus
+from records.models.vitals import Phase
 
 S = SessionStatus
 
@@ -155,7 +156,7 @@ def require_step(session, step: str) -> None:
         raise ActionRefused(refusal(session, step))
 
 
-def next_status(session, step: str, to: SessionStatus | None = None) -> SessionStatus:
+def next_status(step: str, to: SessionStatus | None = None) -> SessionStatus:
     """The status `step` leads to; `to` chooses between several (the screening: cleared or held)."""
     targets = _step(step).leads_to
     if to is None and len(targets) == 1:
@@ -175,6 +176,20 @@ def board_columns(sessions) -> list[tuple[str, list]]:
     return [(title, [s for s in sessions if s.status in states]) for title, states in BOARD_COLUMNS]
 
 
+def monitored(session) -> bool:
+    """Something has been given: vitals are due at the clinic's interval."""
+    return session.status in MONITORED
+
+
 def awaiting_decision(session) -> bool:
     """Held at the screening: a physician must decide before anything is given."""
     return allowed(session, "decide_proceed")
+
+
+def vitals_phase(session) -> Phase:
+    """The phase a reading charted now belongs to, as the vitals form first proposes it (the nurse may change it)."""
+    if session.status in BEFORE_START:
+        return Phase.PRE
+    if session.status == S.IN_PROGRESS:
+        return Phase.DURING
+    return Phase.POST

@@ -61,7 +61,7 @@ def transition(
     `to` chooses the result of a step that has several (the screening: cleared or held)."""
     workflow.require_step(session, step)
     before = {"status": session.status, **{k: getattr(session, k) for k in (extra or {})}}
-    session.status = workflow.next_status(session, step, to)
+    session.status = workflow.next_status(step, to)
     for name, value in (extra or {}).items():
         setattr(session, name, value)
     session.save()

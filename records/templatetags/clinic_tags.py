@@ -3,16 +3,31 @@ import re
 from django import template
 from django.utils import timezone
 
+from records import workflow
 from records.charts import vitals_chart
 from records.doses import dose_display
 
 register = template.Library()
+
+# The colour (Bootstrap's text-bg-*) of a session's status badge where sessions are listed.
+STATUS_TONES = {
+    workflow.SessionStatus.COSIGNED: "success",
+    workflow.SessionStatus.SIGNED: "primary",
+    workflow.SessionStatus.HELD: "warning",
+    **dict.fromkeys(workflow.ENDED_BEFORE_START, "secondary"),
+}
 
 
 @register.filter
 def dose(obj, prefix: str = "dose") -> str:
     """`{{ order|dose }}` or `{{ administration|dose:"amount_given" }}`: the value exactly as entered, and its unit."""
     return dose_display(getattr(obj, f"{prefix}_value", ""), getattr(obj, f"{prefix}_unit", ""))
+
+
+@register.filter
+def status_tone(session) -> str:
+    """`{{ session|status_tone }}`: the colour of its status badge; other states are "info"."""
+    return STATUS_TONES.get(session.status, "info")
 
 
 @register.simple_tag(takes_context=True)

@@ -29,7 +29,7 @@ from records.selectors import (
 )
 from records.trends import bp_chart, headache_days_chart, pain_chart
 from records.views.common import permission_required, run_action
-from records.views.sessions import _flag_readings as flag_readings
+from records.views.sessions.page import flag_readings
 
 SESSIONS_PER_PAGE = 20
 # Outcomes are reported at a recent session; older ones are not offered.

@@ -1,0 +1,72 @@
+"""Today's board (every session of the day by chair and state) and scheduling a session."""
+
+from datetime import timedelta
+
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from records import workflow
+from records.actions.context import actor_from_request
+from records.actions.sessions import session_board_view, session_schedule
+from records.forms.sessions import SessionScheduleForm
+from records.models import ClinicSettings
+from records.selectors import patient_get, sessions_for_day
+from records.views.common import permission_required, run_action
+
+
+@require_GET
+@permission_required("view_session")
+def session_board(request):
+    """Today's sessions in records.workflow's board columns; the board element re-fetches itself with htmx."""
+    sessions = list(sessions_for_day(user=request.user))
+    clinic = ClinicSettings.current()
+    now = timezone.now()
+    interval = timedelta(minutes=clinic.vitals_interval_minutes)
+    for s in sessions:
+        s.monitored = workflow.monitored(s)
+        s.awaiting_decision = workflow.awaiting_decision(s)
+        s.vitals_due_at = (s.last_vitals_at + interval) if s.last_vitals_at else None
+        s.vitals_due = s.monitored and (s.vitals_due_at is None or s.vitals_due_at <= now)
+    context = {
+        "columns": workflow.board_columns(sessions),
+        "session_count": len(sessions),
+        "held_count": sum(1 for s in sessions if s.awaiting_decision),
+        "due_count": sum(1 for s in sessions if s.vitals_due),
+        "clinic": clinic,
+        "now": now,
+        "today": timezone.localdate(),
+    }
+    if request.htmx:
+        return render(request, "records/sessions/_board.html", context)
+    session_board_view(actor=actor_from_request(request), session_count=len(sessions))
+    return render(request, "records/sessions/board.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("add_session")
+def patient_session_new(request, pk: int):
+    patient = patient_get(user=request.user, pk=pk)
+    form = SessionScheduleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        result = run_action(
+            request,
+            lambda: session_schedule(actor=actor_from_request(request), patient=patient, **form.cleaned_data),
+            form=form,
+            success="Session scheduled.",
+        )
+        if result:
+            return redirect("session_detail", pk=result.value.pk)
+    return render(
+        request,
+        "records/sessions/form.html",
+        {
+            "form": form,
+            "patient": patient,
+            "title": f"Schedule a session for {patient.display_name}",
+            "submit": "Schedule session",
+            "cancel_url": reverse("patient_detail", args=[patient.pk]),
+        },
+        status=400 if form.errors else 200,
+    )

@@ -41,7 +41,7 @@ class ActionResult:
     """What became of an action a view ran: true when it succeeded."""
 
     ok: bool
-    value: object = None
+    value: Any = None  # what the action returned
     # Refused by the record's state or a rule (ActionRefused), as opposed to bad input.
     refused: bool = False
 

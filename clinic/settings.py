@@ -53,6 +53,10 @@ DEBUG = env_bool("DEBUG")
 # Demo mode marks a server started by `make run`: demo accounts exist and the
 # login page says so. Never set it in production.
 DEMO_MODE = env_bool("DEMO_MODE")
+# Demo only: the seeded demo accounts (records/management/demo/data.py) sign in without the
+# authenticator-app step, so that anyone can try the demo. Empty outside demo mode, and the
+# sign-in middleware also checks DEMO_MODE itself, so no list set here can exempt anyone in production.
+MFA_EXEMPT_USERNAMES = ("nurse", "physician", "admin") if DEMO_MODE else ()
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:

@@ -12,13 +12,11 @@ from django.urls import reverse
 
 from records.actions.accounts import audit_idle_timeout
 from records.actions.context import actor_from_request
-from records.demo import DEMO_ACCOUNTS
 
 LAST_ACTIVITY_KEY = "last_activity"
 BACKGROUND_HEADER = "X-Background-Refresh"
 # Pages a partly signed-in person may still reach.
 SIGN_IN_STEPS = {"login", "logout", "mfa_verify", "mfa_enrol", "session_keepalive"}
-DEMO_USERNAMES = frozenset(username for username, *_ in DEMO_ACCOUNTS)
 
 
 def is_background(request) -> bool:
@@ -75,8 +73,8 @@ class IdleTimeoutMiddleware:
 
 
 def mfa_exempt(user) -> bool:
-    """Demo accounts skip the second factor, only while the server runs in demo mode."""
-    return bool(settings.DEMO_MODE) and user.get_username() in DEMO_USERNAMES
+    """Demo accounts (settings.MFA_EXEMPT_USERNAMES) skip the second factor, only while the server runs in demo mode."""
+    return bool(settings.DEMO_MODE) and user.get_username() in settings.MFA_EXEMPT_USERNAMES
 
 
 class SignInCompletionMiddleware:

@@ -56,7 +56,7 @@ def test_seed_demo_gives_one_patient_a_year_of_sessions_and_outcomes(settings):
 
     from django.utils import timezone
 
-    from records.demo_course import COURSE_MRN
+    from records.management.demo.treatment_course import COURSE_MRN
     from records.models import IntakeAssessment, OutcomeReport, Session
 
     settings.DEMO_MODE = True
@@ -96,7 +96,7 @@ def test_seed_demo_sessions_in_every_state_and_idempotent(settings):
         "cosigned",
         "no_show",
     } <= statuses
-    from records.demo_course import COURSE_MRN
+    from records.management.demo.treatment_course import COURSE_MRN
 
     # One cosigned session among the day's demo sessions (the year-long course has its own).
     cosigned = Session.objects.exclude(patient__mrn=COURSE_MRN).get(status="cosigned")
@@ -110,3 +110,23 @@ def test_seed_demo_sessions_in_every_state_and_idempotent(settings):
     call_command("seed_demo", stdout=StringIO())
 
     assert (Session.objects.count(), VitalsReading.objects.count(), AuditEvent.objects.count()) == counts
+
+
+def test_the_running_server_does_not_import_the_demo_data():
+    """Demo accounts and their published passwords stay with `seed_demo`: no page, action or middleware imports them."""
+    import ast
+    from pathlib import Path
+
+    import records
+
+    package = Path(records.__file__).parent
+    importers = []
+    for path in package.rglob("*.py"):
+        if "management" in path.relative_to(package).parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names += [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            if any(name.startswith("records.management") for name in names):
+                importers.append(str(path.relative_to(package)))
+    assert importers == []

@@ -10,10 +10,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _load_settings(**env):
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL", "TIME_ZONE"}}
+def _load_settings(show: str = "s.DATABASES['default']['ENGINE'], s.DEBUG, s.TIME_ZONE", **env):
+    unset = {"SECRET_KEY", "DEBUG", "DATABASE_URL", "TIME_ZONE", "DEMO_MODE"}
+    clean = {k: v for k, v in os.environ.items() if k not in unset}
     clean.update(env)
-    code = "import clinic.settings as s; print(s.DATABASES['default']['ENGINE'], s.DEBUG, s.TIME_ZONE)"
+    code = f"import clinic.settings as s; print({show})"
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True)
 
 
@@ -45,3 +46,13 @@ def test_bad_values_fail_with_a_message_naming_the_variable(env, message):
 
 def test_time_zone_is_the_clinics():
     assert _load_settings(SECRET_KEY="x", TIME_ZONE="Europe/Dublin").stdout.split()[2] == "Europe/Dublin"
+
+
+def test_only_demo_mode_exempts_the_demo_accounts_from_the_second_factor():
+    from records.management.demo.data import DEMO_ACCOUNTS
+
+    show = "' '.join(s.MFA_EXEMPT_USERNAMES) or '-'"
+    assert _load_settings(show, SECRET_KEY="x").stdout.split() == ["-"]
+    assert _load_settings(show, SECRET_KEY="x", DEMO_MODE="0").stdout.split() == ["-"]
+    demo = _load_settings(show, SECRET_KEY="x", DEMO_MODE="1").stdout.split()
+    assert sorted(demo) == sorted(username for username, *_ in DEMO_ACCOUNTS)

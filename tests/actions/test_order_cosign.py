@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from records.actions.context import ActionRefused
 from records.actions.medications import order_cosign
-from records.course import chart_session
 from records.models import AuditEvent, Order
+from tests.charting import chart_session
 from tests.conftest import actor_for
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,8 @@ from playwright.sync_api import expect
 
 from records.actions.intake import intake_record
 from records.actions.outcomes import outcome_record
-from records.course import chart_session
 from records.models import AuditEvent, Order, Screening
+from tests.charting import chart_session
 from tests.conftest import PASSWORD, actor_for
 from tests.e2e.conftest import axe_violations, log_in
 

@@ -10,8 +10,8 @@ from django.utils import timezone
 from records.actions.intake import intake_record
 from records.actions.outcomes import outcome_record
 from records.actions.sessions import addendum_add, session_cosign
-from records.course import chart_session
 from records.models import AuditEvent, VitalsReading
+from tests.charting import chart_session
 from tests.conftest import actor_for
 
 pytestmark = pytest.mark.django_db

@@ -188,7 +188,7 @@ def test_session_pdf_has_the_record_and_the_signatures_and_is_a_disclosure(clien
     from datetime import timedelta
 
     from records.actions.sessions import addendum_add, session_cosign
-    from records.course import chart_session
+    from tests.charting import chart_session
 
     session = chart_session(
         nurse=nurse,

@@ -21,8 +21,8 @@ from records.actions.sessions import (
 )
 from records.actions.side_effects import discharge_record, side_effect_record
 from records.actions.vitals import vitals_mark_entered_in_error, vitals_record
-from records.demo import DEMO_ACCOUNTS, DEMO_PASSWORDS, DEMO_PATIENTS, DEMO_SESSIONS, DEMO_VITALS
-from records.demo_course import seed_treatment_course
+from records.management.demo.data import DEMO_ACCOUNTS, DEMO_PASSWORDS, DEMO_PATIENTS, DEMO_SESSIONS, DEMO_VITALS
+from records.management.demo.treatment_course import seed_treatment_course
 from records.models import Patient, Session, User
 from records.permissions import Role
 

@@ -1,6 +1,7 @@
 """Invented demo data: accounts with published passwords and fictional patients.
 
-Only `manage.py seed_demo` uses it, and only in demo mode.
+Only `manage.py seed_demo` uses it, and only in demo mode. The usernames are repeated in
+clinic/settings.py (MFA_EXEMPT_USERNAMES), which must not import this module.
 """
 
 from datetime import date

@@ -13,7 +13,7 @@ from records.actions.intake import intake_record
 from records.actions.outcomes import outcome_record
 from records.actions.patients import patient_create
 from records.actions.sessions import session_cosign
-from records.course import chart_session
+from records.management.demo.course import chart_session
 from records.models import Patient, User
 
 COURSE_MRN = "DEMO-2001"

@@ -1,4 +1,4 @@
-"""Chart a whole past session through the real actions: used by seed_demo and by tests.
+"""Chart a whole past session through the real actions, for the demo's year-long treatment course.
 
 Every time is given explicitly and lies in the past, so a year of sessions can be
 charted today exactly as the nurse and physician would have charted it then.

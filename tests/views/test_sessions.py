@@ -17,6 +17,15 @@ def local(delta_minutes: int = 0) -> str:
     return timezone.localtime(timezone.now() + timedelta(minutes=delta_minutes)).strftime("%Y-%m-%dT%H:%M")
 
 
+def form_data(data: dict) -> dict:
+    """Post data with each timedelta turned into that long from now, read off the clock when the test runs.
+
+    Parameters are built when the tests are collected, minutes before some of them run:
+    a time computed then as "in 10 minutes" may be past by the time it is posted.
+    """
+    return {k: local(v // timedelta(minutes=1)) if isinstance(v, timedelta) else v for k, v in data.items()}
+
+
 def add_readings(session, nurse, count: int):
     start = timezone.now() - timedelta(minutes=count)
     for i in range(count):
@@ -111,7 +120,7 @@ def test_board_vitals_due_uses_clinic_interval(client, nurse, sessions, patient,
 
 def vitals_post(**overrides):
     data = {"measured_at": local(), "phase": "during", "systolic": "130", "diastolic": "80", "heart_rate": "80"}
-    data.update(overrides)
+    data.update(form_data(overrides))
     return data
 
 
@@ -147,7 +156,7 @@ def test_vitals_post_without_js_redirects_to_page(client, nurse, sessions, patie
         ({"spo2": "40"}, "SpO2 must be between 50 and 100 %."),
         ({"measured_at": ""}, "This field is required."),
         ({"measured_at": "yesterday"}, "Enter measured at as a date and time"),
-        ({"measured_at": local(10)}, "Measured-at time cannot be in the future."),
+        ({"measured_at": timedelta(minutes=10)}, "Measured-at time cannot be in the future."),
         ({"note": "x" * 501}, "Ensure this value has at most 500 characters"),
         ({"temperature": "37.25"}, "Temp °C: use at most one decimal place."),
         ({"diastolic": "140"}, "Diastolic BP must be below systolic BP."),
@@ -252,7 +261,7 @@ def order_post(physician, **overrides):
         "route": "iv_infusion",
         "order_text": "Ketamine 0.5 mg/kg/h IV",
     }
-    data.update(overrides)
+    data.update(form_data(overrides))
     return data
 
 
@@ -264,7 +273,7 @@ def order_post(physician, **overrides):
         ({"dose_value": ""}, "Enter the dose exactly as written."),
         ({"dose_unit": "µg"}, "Select a valid choice."),
         ({"medication": "x" * 121}, "at most 120 characters"),
-        ({"received_at": local(30)}, "Time received cannot be in the future."),
+        ({"received_at": timedelta(minutes=30)}, "Time received cannot be in the future."),
         ({"received_as": "verbal"}, "A verbal or telephone order must be read back and confirmed."),
         ({"ordering_physician": ""}, "Choose the ordering physician, or name an outside prescriber"),
         ({"order_text": ""}, "This field is required."),
@@ -325,7 +334,7 @@ def test_held_screening_page_refuses_start_even_if_posted(client, nurse, session
     [
         ({"kind": ""}, "This field is required."),
         ({"kind": "other", "other_text": ""}, "Describe the side effect."),
-        ({"onset_at": local(30)}, "Onset cannot be in the future."),
+        ({"onset_at": timedelta(minutes=30)}, "Onset cannot be in the future."),
         ({"action_taken": "x" * 501}, "at most 500 characters"),
         ({"severity": "extreme"}, "Select a valid choice."),
     ],
@@ -333,7 +342,13 @@ def test_held_screening_page_refuses_start_even_if_posted(client, nurse, session
 def test_side_effect_bad_input(client, nurse, sessions, patient, data, field_message):
     session = sessions.to(patient, "in_progress")
     client.force_login(nurse)
-    post = {"kind": "nausea_vomiting", "severity": "mild", "onset_at": local(), "action_taken": "none", **data}
+    post = {
+        "kind": "nausea_vomiting",
+        "severity": "mild",
+        "onset_at": local(),
+        "action_taken": "none",
+        **form_data(data),
+    }
     response = client.post(reverse("session_side_effect_record", args=[session.pk]), post)
     assert response.status_code == 400
     assert field_message in response.content.decode()

@@ -1,7 +1,9 @@
 import itertools
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.test import Client, TransactionTestCase
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -42,6 +44,23 @@ def _flush_past_protective_triggers():
     TransactionTestCase._fixture_teardown = teardown
     yield
     TransactionTestCase._fixture_teardown = original
+
+
+# A Wednesday morning in the clinic's time zone.
+CLINIC_DAY = datetime(2026, 11, 25, 10, 0)
+
+
+@pytest.fixture(autouse=True)
+def _clinic_day():
+    """Every test starts at 10:00 on the same clinic day, and the clock runs from there.
+
+    So no test straddles midnight (a session made "today" and looked for on today's
+    board after 00:00), and "today", "30 days ago" and the dates on pages are the same
+    in every run. The live server of the browser tests runs in this process and sees
+    the same clock. A test that needs another moment travels there itself.
+    """
+    with time_machine.travel(CLINIC_DAY.replace(tzinfo=ZoneInfo(settings.TIME_ZONE)), tick=True):
+        yield
 
 
 def verified_device(user) -> TOTPDevice:

@@ -4,6 +4,8 @@ import base64
 import re
 import time
 
+import pytest
+import time_machine
 from django_otp.oath import TOTP
 from playwright.sync_api import expect
 
@@ -13,15 +15,28 @@ from tests.conftest import PASSWORD
 from tests.e2e.conftest import axe_violations, current_code, log_in
 
 
-def code_for_key(key_text: str, *, ahead: int = 0) -> str:
-    """What an authenticator app shows for the key typed by hand (ahead: steps of 30 s into the future)."""
+def code_for_key(key_text: str, *, steps: int = 0) -> str:
+    """What an authenticator app shows now for the key typed by hand (steps: 30 s steps later or earlier)."""
     key = base64.b32decode(key_text.replace(" ", ""))
     totp = TOTP(key)
-    totp.time = time.time() + 30 * ahead
+    totp.time = time.time() + 30 * steps
     return f"{totp.token():06d}"
 
 
-def test_enrol_the_app_then_log_in_with_a_code(live_server, page, make_user, shot):
+@pytest.fixture
+def stopped_clock():
+    """The clock stopped one second into a 30 s step of the authenticator codes; `.shift(30)` moves a step on.
+
+    A code is checked against the step the server is in when the request arrives. With the clock
+    running, an enrolment code typed just before a step ended was accepted one step late, the device
+    learnt a drift of -1 step, and the next step's code was then refused. The live server runs in this
+    process and sees this clock, so the code typed is the one it expects, however slow the machine.
+    """
+    with time_machine.travel(time.time() // 30 * 30 + 1, tick=False) as clock:
+        yield clock
+
+
+def test_enrol_the_app_then_log_in_with_a_code(live_server, page, make_user, shot, stopped_clock):
     user = make_user(Role.PHYSICIAN, "dr_new", first_name="Rosa", last_name="Park")
     page.set_viewport_size({"width": 1280, "height": 800})
     page.goto(f"{live_server.url}/login/")
@@ -53,14 +68,18 @@ def test_enrol_the_app_then_log_in_with_a_code(live_server, page, make_user, sho
     expect(page.get_by_role("heading", name="Authenticator code")).to_be_visible()
     assert axe_violations(page) == []
     shot(page, "mfa-verify")
-    page.get_by_label("Authenticator code").fill("000000" if code_for_key(key, ahead=1) != "000000" else "111111")
+    # Wrong: none of the codes of this step or the ones either side (the server allows one step of drift).
+    near = {code_for_key(key, steps=steps) for steps in (-1, 0, 1)}
+    wrong = next(code for code in ("000000", "111111", "222222") if code not in near)
+    page.get_by_label("Authenticator code").fill(wrong)
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_text("That code is not right")).to_be_visible()
     expect(page.get_by_role("heading", name="Worklist")).not_to_be_visible()
 
-    time.sleep(1.1)  # django-otp makes the next try wait a second after a wrong code
-    # The enrolment code was used already; the app's next code is accepted (one step of clock drift).
-    page.get_by_label("Authenticator code").fill(code_for_key(key, ahead=1))
+    # The enrolment code was used already (django-otp refuses a replay); the app's next code is accepted.
+    # 30 s on is also past the second django-otp makes the next try wait after a wrong code.
+    stopped_clock.shift(30)
+    page.get_by_label("Authenticator code").fill(code_for_key(key))
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", name="Worklist")).to_be_visible()
     actions = list(AuditEvent.objects.filter(actor=user).order_by("id").values_list("action", flat=True))

@@ -63,6 +63,14 @@ def _clinic_day():
         yield
 
 
+@pytest.fixture(autouse=True)
+def _factories_start_afresh():
+    """Factories give the same names and numbers in every test, whatever ran before it (tests/factories.py)."""
+    from tests import factories
+
+    factories.reset()
+
+
 def verified_device(user) -> TOTPDevice:
     """A confirmed authenticator device for `user`, made as enrolment would make it."""
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()

@@ -20,6 +20,7 @@ from records.permissions import Role
 from records.selectors import AUDIT_SORTS
 from tests.conftest import actor_for, confirm_identity
 from tests.dbtools import triggers_suspended
+from tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -180,7 +181,7 @@ def test_pages_and_a_capped_count(admin_client, nurse, settings):
     assert "Page 1 of 2" in capped
 
 
-def test_report_page_uses_a_constant_number_of_queries(admin_client, nurse, make_patient):
+def test_report_page_uses_a_constant_number_of_queries(admin_client, nurse):
     actor = actor_for(nurse)
 
     def queries() -> int:
@@ -188,11 +189,10 @@ def test_report_page_uses_a_constant_number_of_queries(admin_client, nurse, make
             assert report(admin_client, role="nurse").status_code == 200
         return len(captured)
 
-    patient = make_patient()
+    patient = PatientFactory()
     audit_record(actor=actor, action=AuditAction.VIEW, patient=patient, record=patient)
     few = queries()
-    for _ in range(30):
-        other = make_patient()
+    for other in PatientFactory.create_batch(30):
         audit_record(actor=actor, action=AuditAction.UPDATE, patient=other, record=other, changes={"phone": ["1", "2"]})
     assert queries() == few
 

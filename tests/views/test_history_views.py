@@ -1,4 +1,5 @@
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.db import connection
@@ -8,10 +9,9 @@ from django.utils import timezone
 
 from records.actions.intake import intake_record
 from records.actions.outcomes import outcome_record
-from records.actions.sessions import addendum_add, session_cosign
 from records.models import AuditEvent, VitalsReading
-from tests.charting import chart_session
 from tests.conftest import actor_for
+from tests.factories import PastSessionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -31,25 +31,20 @@ def course(nurse, physician, patient):
         baseline_headache_days=20,
         preventive_treatments=[],
     )
-    first = chart_session(
-        nurse=nurse, physician=physician, patient=patient, start=_days_ago(60), held=True, pain_before=7, pain_after=3
+    charted = partial(PastSessionFactory, nurse=nurse, physician=physician, patient=patient)
+    first = charted(
+        start=_days_ago(60),
+        held=True,
+        pain_before=7,
+        pain_after=3,
+        cosigned=True,
+        addendum="Patient called: headache-free 5 days.",
+        addendum__reason="Follow-up call",
     )
-    second = chart_session(
-        nurse=nurse,
-        physician=physician,
-        patient=patient,
-        start=_days_ago(30),
-        received_as="telephone",
-        side_effect=True,
-        pain_before=6,
-        pain_after=2,
-        systolic=142,
+    second = charted(
+        start=_days_ago(30), received_as="telephone", side_effect=True, pain_before=6, pain_after=2, systolic=142
     )
-    third = chart_session(nurse=nurse, physician=physician, patient=patient, start=_days_ago(2), pain_before=5)
-    session_cosign(actor=actor_for(physician), session=first)
-    addendum_add(
-        actor=actor_for(physician), session=first, text="Patient called: headache-free 5 days.", reason="Follow-up call"
-    )
+    third = charted(start=_days_ago(2), pain_before=5)
     for days, value in ((60, 18), (30, 12), (2, 8)):
         outcome_record(actor=actor_for(nurse), patient=patient, reported_on=_days_ago(days).date(), headache_days=value)
     return [first, second, third]
@@ -98,7 +93,7 @@ def test_history_trend_charts(client_for, physician, patient, course):
 def test_readings_entered_in_error_are_left_out_of_the_pain_trend(client_for, nurse, physician, patient):
     from records.actions.vitals import vitals_mark_entered_in_error
 
-    session = chart_session(
+    session = PastSessionFactory(
         nurse=nurse, physician=physician, patient=patient, start=_days_ago(1), pain_before=9, sign=False
     )
     wrong = VitalsReading.objects.get(session=session, phase="pre", pain=9)
@@ -146,7 +141,7 @@ def test_history_is_paginated_and_keeps_the_filters(client_for, nurse, physician
     review.SESSIONS_PER_PAGE = 2
     try:
         made = [
-            chart_session(nurse=nurse, physician=physician, patient=patient, start=_days_ago(d), readings=2)
+            PastSessionFactory(nurse=nurse, physician=physician, patient=patient, start=_days_ago(d), readings=2)
             for d in (9, 6, 3)
         ]
         client = client_for(physician)
@@ -187,20 +182,19 @@ def test_history_runs_the_same_number_of_queries_for_2_and_12_sessions(client_fo
     def chart(days_ago: range, readings: int) -> None:
         for days in days_ago:
             variant = days % 4
-            session = chart_session(
+            session = PastSessionFactory(
                 nurse=nurse,
                 physician=physician,
                 patient=patient,
                 start=_days_ago(days),
                 readings=readings,
                 held=variant == 0,
+                cosigned=variant == 0,
+                addendum="Called: well." if variant == 0 else None,
                 side_effect=variant == 1,
                 received_as="telephone" if variant == 2 else "written",
                 sign=variant != 3,
             )
-            if variant == 0:
-                session_cosign(actor=actor_for(physician), session=session)
-                addendum_add(actor=actor_for(physician), session=session, text="Called: well.", reason="Follow-up")
             if variant == 3:  # not signed yet, so a reading may still be marked
                 wrong = session.readings.get(phase="post")
                 vitals_mark_entered_in_error(actor=actor_for(nurse), reading=wrong, reason="Cuff slipped")

@@ -10,6 +10,7 @@ from records.actions.intake import intake_record
 from records.actions.outcomes import outcome_record
 from records.models import AuditEvent, IntakeAssessment, IntakeRevision, OutcomeReport
 from tests.conftest import actor_for
+from tests.factories import PastSessionFactory, SessionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -185,12 +186,7 @@ def test_summary_pdf_shows_the_signature_manifestation_and_is_recorded_as_a_disc
 
 
 def test_session_pdf_has_the_record_and_the_signatures_and_is_a_disclosure(client_for, nurse, physician, patient):
-    from datetime import timedelta
-
-    from records.actions.sessions import addendum_add, session_cosign
-    from tests.charting import chart_session
-
-    session = chart_session(
+    session = PastSessionFactory(
         nurse=nurse,
         physician=physician,
         patient=patient,
@@ -198,9 +194,11 @@ def test_session_pdf_has_the_record_and_the_signatures_and_is_a_disclosure(clien
         held=True,
         side_effect=True,
         received_as="verbal",
+        cosigned=True,
+        addendum="Ride home confirmed.",
+        addendum__by=nurse,
+        addendum__reason="Late entry",
     )
-    session_cosign(actor=actor_for(physician), session=session)
-    addendum_add(actor=actor_for(nurse), session=session, text="Ride home confirmed.", reason="Late entry")
 
     response = client_for(physician).get(reverse("session_pdf", args=[session.pk]))
 
@@ -230,9 +228,9 @@ def test_session_pdf_has_the_record_and_the_signatures_and_is_a_disclosure(clien
     assert event.changes["document"][1].startswith("Session record of ")
 
 
-def test_outcomes_may_be_recorded_at_one_of_the_patients_sessions(client_for, nurse, sessions, patient, make_patient):
-    own = sessions.to(patient, "signed")
-    other = sessions.to(make_patient(), "signed")
+def test_outcomes_may_be_recorded_at_one_of_the_patients_sessions(client_for, nurse, physician, patient):
+    own = SessionFactory(state="signed", nurse=nurse, physician=physician, patient=patient)
+    other = SessionFactory(state="signed", nurse=nurse, physician=physician)
     client = client_for(nurse)
     url = reverse("patient_outcome_new", args=[patient.pk])
     data = {"reported_on": timezone.localdate().isoformat(), "headache_days": "5"}

@@ -1,6 +1,7 @@
 import re
 from datetime import timedelta
 
+import factory
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -9,6 +10,7 @@ from records.actions.vitals import vitals_record
 from records.charts import csp_safe_svg, vitals_chart
 from records.models import AuditEvent, ClinicSettings, Order, Session, SideEffect, VitalsReading
 from tests.conftest import actor_for, confirm_identity
+from tests.factories import SessionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -65,8 +67,9 @@ def test_session_page_constant_queries(client, nurse, sessions, patient, make_pa
     assert few == many
 
 
-def test_board_constant_queries(client, nurse, sessions, make_patient, django_assert_max_num_queries):
+def test_board_constant_queries(client, nurse, physician, django_assert_max_num_queries):
     client.force_login(nurse)
+    staff = {"nurse": nurse, "physician": physician}
 
     def count():
         with django_assert_max_num_queries(20) as captured:
@@ -74,11 +77,14 @@ def test_board_constant_queries(client, nurse, sessions, make_patient, django_as
         assert response.status_code == 200
         return len(captured.captured_queries), response
 
-    for _ in range(2):
-        sessions.to(make_patient(), "in_progress")
+    SessionFactory.create_batch(2, state="in_progress", **staff)
     few, _ = count()
-    for i in range(38):
-        sessions.to(make_patient(), ["scheduled", "arrived", "held", "in_progress"][i % 4], chair=f"Chair {i}")
+    SessionFactory.create_batch(
+        38,
+        state=factory.Iterator(["scheduled", "arrived", "held", "in_progress"]),
+        chair=factory.Sequence(lambda n: f"Chair {n}"),
+        **staff,
+    )
     many, response = count()
     assert few == many
     assert response.content.decode().count("board-card") == 40

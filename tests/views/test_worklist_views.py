@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from records.models import AuditEvent, Order
 from records.selectors import held_screenings_worklist
-from tests.charting import SessionBuilder
 from tests.conftest import actor_for
+from tests.factories import PhysicianFactory, SessionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -33,12 +33,9 @@ def test_held_screenings_oldest_first_with_waiting_time(client_for, sessions, ph
     assert "history of hypertension" in page or "history of psychosis" in page
 
 
-def test_mine_first_and_everyone_on_request(client_for, nurse, physician, make_user, make_patient):
-    colleague = make_user("physician", first_name="Lea", last_name="Brandt")
-    mine = SessionBuilder(nurse, physician, actor_for)
-    theirs = SessionBuilder(nurse, colleague, actor_for)
-    theirs.to(make_patient(family_name="Theirs"), "held")
-    mine.to(make_patient(family_name="Mine"), "held")
+def test_mine_first_and_everyone_on_request(client_for, nurse, physician):
+    SessionFactory(state="held", nurse=nurse, physician=PhysicianFactory(), patient__family_name="Theirs")
+    SessionFactory(state="held", nurse=nurse, physician=physician, patient__family_name="Mine")
     client = client_for(physician)
 
     own = client.get(reverse("physician_worklist")).content.decode()
@@ -114,14 +111,10 @@ def test_nurse_and_admin_have_no_worklist_and_cannot_cosign(client_for, sessions
     assert Order.objects.get(pk=order.pk).cosigned_at is None
 
 
-def test_worklist_query_count_does_not_grow(
-    client_for, sessions, physician, make_patient, django_assert_max_num_queries
-):
+def test_worklist_query_count_does_not_grow(client_for, nurse, physician, django_assert_max_num_queries):
     def fill(n):
-        for _ in range(n):
-            p = make_patient()
-            sessions.to(p, "held")
-            sessions.order(sessions.to(p, "cleared"), received_as="verbal", read_back_confirmed=True)
+        SessionFactory.create_batch(n, state="held", nurse=nurse, physician=physician)
+        SessionFactory.create_batch(n, state="cleared", nurse=nurse, physician=physician, order__received_as="verbal")
 
     client = client_for(physician)
     fill(1)

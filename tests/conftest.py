@@ -59,8 +59,13 @@ def _clinic_day():
     in every run. The live server of the browser tests runs in this process and sees
     the same clock. A test that needs another moment travels there itself.
     """
-    with time_machine.travel(CLINIC_DAY.replace(tzinfo=ZoneInfo(settings.TIME_ZONE)), tick=True):
+    with clinic_day_clock():
         yield
+
+
+def clinic_day_clock() -> time_machine.travel:
+    """The clock at 10:00 on CLINIC_DAY in the clinic's time zone, running (for fixtures wider than one test)."""
+    return time_machine.travel(CLINIC_DAY.replace(tzinfo=ZoneInfo(settings.TIME_ZONE)), tick=True)
 
 
 @pytest.fixture(autouse=True)

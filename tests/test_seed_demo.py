@@ -2,32 +2,102 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import transaction
+from django.test import override_settings
 
-from records.models import AuditEvent, Order, Patient, Session, User, VitalsReading
+from records.management.demo.treatment_course import COURSE_MRN
+from records.models import AuditEvent, IntakeAssessment, Order, OutcomeReport, Patient, Session, User, VitalsReading
 from records.permissions import role_of
+from tests.conftest import clinic_day_clock
 
 pytestmark = pytest.mark.django_db
 
 
 def _counts():
-    return Patient.objects.count(), User.objects.count(), AuditEvent.objects.count()
+    return (
+        Patient.objects.count(),
+        User.objects.count(),
+        Session.objects.count(),
+        VitalsReading.objects.count(),
+        OutcomeReport.objects.count(),
+        AuditEvent.objects.count(),
+    )
 
 
-def test_seed_demo_creates_one_account_per_role_and_is_idempotent(settings, capsys):
-    settings.DEMO_MODE = True
-    call_command("seed_demo")
-    first = _counts()
-    call_command("seed_demo")
+@pytest.fixture(scope="class")
+def seeded(django_db_setup, django_db_blocker):
+    """The demo data, seeded once for the tests of a class (it takes seconds), and rolled back after them.
 
-    assert _counts() == first
-    assert first[0] >= 10
-    assert {u.username: role_of(u).value for u in User.objects.all()} == {
-        "nurse": "nurse",
-        "physician": "physician",
-        "admin": "admin",
-    }
-    assert User.objects.get(username="nurse").check_password("Infusion-demo-N1")
-    assert "Infusion-demo-N1" in capsys.readouterr().out
+    Each test runs in a savepoint inside this transaction, as in any database test.
+    """
+    with django_db_blocker.unblock(), override_settings(DEMO_MODE=True), clinic_day_clock(), transaction.atomic():
+        output = StringIO()
+        call_command("seed_demo", stdout=output)
+        yield output.getvalue()
+        transaction.set_rollback(True)
+
+
+@pytest.mark.usefixtures("seeded")
+class TestSeedDemo:
+    def test_one_account_per_role_with_the_published_passwords(self, seeded):
+        assert {u.username: role_of(u).value for u in User.objects.all()} == {
+            "nurse": "nurse",
+            "physician": "physician",
+            "admin": "admin",
+        }
+        assert User.objects.get(username="nurse").check_password("Infusion-demo-N1")
+        assert "Infusion-demo-N1" in seeded
+        assert Patient.objects.count() >= 10
+
+    def test_running_it_again_adds_nothing(self, settings):
+        settings.DEMO_MODE = True
+        before = _counts()
+        output = StringIO()
+        call_command("seed_demo", stdout=output)
+
+        assert _counts() == before
+        assert "Demo data: 0 patient(s), 0 session(s), 0 account(s) added." in output.getvalue()
+
+    def test_one_patient_has_a_year_of_sessions_and_outcomes(self):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        patient = Patient.objects.get(mrn=COURSE_MRN)
+        sessions = Session.objects.filter(patient=patient)
+        assert sessions.count() >= 12 and OutcomeReport.objects.filter(patient=patient).count() >= 10
+        first = sessions.order_by("scheduled_at").first().scheduled_at
+        assert timezone.now() - first > timedelta(days=330)
+        assert IntakeAssessment.objects.get(patient=patient).baseline_headache_days == 20
+        # The newest session waits for review and its telephone order for the physician's co-signature.
+        newest = sessions.order_by("-scheduled_at").first()
+        assert newest.status == "signed"
+        assert newest.orders.get().cosigned_at is None
+        assert sessions.filter(status="cosigned").count() == sessions.count() - 1
+
+    def test_the_days_sessions_are_in_every_state(self):
+        statuses = set(Session.objects.values_list("status", flat=True))
+        assert {
+            "scheduled",
+            "arrived",
+            "screening",
+            "held",
+            "cleared",
+            "in_progress",
+            "recovery",
+            "stopped_early",
+            "discharged",
+            "signed",
+            "cosigned",
+            "no_show",
+        } <= statuses
+        # One cosigned session among the day's demo sessions (the year-long course has its own).
+        cosigned = Session.objects.exclude(patient__mrn=COURSE_MRN).get(status="cosigned")
+        assert cosigned.readings.count() >= 5 and cosigned.addenda.exists()
+        assert cosigned.readings.filter(entered_in_error_at__isnull=False).exists()
+        assert Order.objects.filter(received_as="verbal", cosigned_at__isnull=True).exists()
+        # no weight charted, so nothing could ever be derived from one
+        assert not VitalsReading.objects.filter(weight_kg__isnull=False).exists()
 
 
 def test_seed_demo_refuses_outside_demo_mode(settings):
@@ -35,7 +105,7 @@ def test_seed_demo_refuses_outside_demo_mode(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="DEMO_MODE=1"):
         call_command("seed_demo")
-    assert _counts() == (0, 0, 0)
+    assert _counts() == (0, 0, 0, 0, 0, 0)
 
 
 def test_create_admin_makes_an_admin_account_and_refuses_weak_passwords(monkeypatch):
@@ -49,67 +119,6 @@ def test_create_admin_makes_an_admin_account_and_refuses_weak_passwords(monkeypa
     account = User.objects.get(username="first.admin")
     assert role_of(account).value == "admin"
     assert AuditEvent.objects.filter(action="create", record_id=str(account.pk), actor_role="system").exists()
-
-
-def test_seed_demo_gives_one_patient_a_year_of_sessions_and_outcomes(settings):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from records.management.demo.treatment_course import COURSE_MRN
-    from records.models import IntakeAssessment, OutcomeReport, Session
-
-    settings.DEMO_MODE = True
-    call_command("seed_demo")
-    patient = Patient.objects.get(mrn=COURSE_MRN)
-    sessions = Session.objects.filter(patient=patient)
-    counts = (sessions.count(), OutcomeReport.objects.filter(patient=patient).count())
-    call_command("seed_demo")
-
-    assert (sessions.count(), OutcomeReport.objects.filter(patient=patient).count()) == counts
-    assert counts[0] >= 12 and counts[1] >= 10
-    first = sessions.order_by("scheduled_at").first().scheduled_at
-    assert timezone.now() - first > timedelta(days=330)
-    assert IntakeAssessment.objects.get(patient=patient).baseline_headache_days == 20
-    # The newest session waits for review and its telephone order for the physician's co-signature.
-    newest = sessions.order_by("-scheduled_at").first()
-    assert newest.status == "signed"
-    assert newest.orders.get().cosigned_at is None
-    assert sessions.filter(status="cosigned").count() == counts[0] - 1
-
-
-def test_seed_demo_sessions_in_every_state_and_idempotent(settings):
-    settings.DEMO_MODE = True
-    call_command("seed_demo", stdout=StringIO())
-    statuses = set(Session.objects.values_list("status", flat=True))
-    assert {
-        "scheduled",
-        "arrived",
-        "screening",
-        "held",
-        "cleared",
-        "in_progress",
-        "recovery",
-        "stopped_early",
-        "discharged",
-        "signed",
-        "cosigned",
-        "no_show",
-    } <= statuses
-    from records.management.demo.treatment_course import COURSE_MRN
-
-    # One cosigned session among the day's demo sessions (the year-long course has its own).
-    cosigned = Session.objects.exclude(patient__mrn=COURSE_MRN).get(status="cosigned")
-    assert cosigned.readings.count() >= 5 and cosigned.addenda.exists()
-    assert cosigned.readings.filter(entered_in_error_at__isnull=False).exists()
-    assert Order.objects.filter(received_as="verbal", cosigned_at__isnull=True).exists()
-    # no weight charted, so nothing could ever be derived from one
-    assert not VitalsReading.objects.filter(weight_kg__isnull=False).exists()
-    counts = (Session.objects.count(), VitalsReading.objects.count(), AuditEvent.objects.count())
-
-    call_command("seed_demo", stdout=StringIO())
-
-    assert (Session.objects.count(), VitalsReading.objects.count(), AuditEvent.objects.count()) == counts
 
 
 def test_the_running_server_does_not_import_the_demo_data():

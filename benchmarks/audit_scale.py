@@ -108,7 +108,7 @@ def build(events: int, patients: int):
     from records.actions.accounts import account_create
     from records.actions.context import Actor
     from records.actions.patients import patient_create
-    from records.audit_chain import HASHED_COLUMNS, event_hash
+    from records.audit.chain import HASHED_COLUMNS, event_hash
     from records.models import AuditEvent
     from records.permissions import Role
 

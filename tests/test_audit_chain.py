@@ -12,9 +12,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 
-from records.actions.audit import audit_chain_verify, audit_record
+from records.actions.audit import audit_chain_verify
 from records.actions.context import Actor
-from records.audit_chain import GENESIS_HASH, HASHED_COLUMNS, event_hash
+from records.audit import audit_record
+from records.audit.chain import GENESIS_HASH, HASHED_COLUMNS, event_hash
 from records.models import AuditAction, AuditEvent, AuditVerification
 from tests.conftest import actor_for
 from tests.dbtools import triggers_suspended

@@ -12,8 +12,8 @@ import pytest
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
-from records.actions.audit import audit_record
 from records.actions.context import Actor
+from records.audit import audit_record
 from records.models import AuditAction, AuditEvent, AuditVerification
 
 pytestmark = [

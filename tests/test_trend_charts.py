@@ -1,6 +1,6 @@
 from datetime import date
 
-from records.trends import bp_chart, headache_days_chart, pain_chart
+from records.rendering.trends import bp_chart, headache_days_chart, pain_chart
 
 
 def test_charts_stay_plain_inline_svg_after_the_pdf_library_is_loaded():

@@ -3,8 +3,8 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from records.actions.audit import audit_record
 from records.actions.context import ActionRefused, Actor
+from records.audit import audit_record
 from records.models import AuditAction, User
 from records.permissions import Role, require, role_of
 

@@ -1,157 +1,23 @@
-"""The one writer of audit events, and the chain that links them.
+"""Audit actions: verifying the chain, and recording that audit reports were read or exported.
 
-How the chain gets its total order (records.audit_chain explains the hashes):
-
-- On PostgreSQL, `audit_record` takes a transaction-level advisory lock
-  (pg_advisory_xact_lock) right before it reads the chain's head and inserts the
-  event. The lock is held from that moment until the action's transaction commits
-  or rolls back, so the next writer reads a head that is committed and final.
-  Nothing before the audit insert waits: actions write their rows first and call
-  `audit_record` last, so the lock covers only the insert and the commit (a
-  millisecond or two). The cost: audited transactions commit one after another;
-  at about 1-2 ms from insert to commit that is several hundred audited actions per
-  second, far above a clinic's load. Reads never wait.
-- On SQLite, writers are serialised anyway (transactions begin IMMEDIATE).
-- `seq` is UNIQUE, so even a writer that bypassed the lock could never fork the
-  chain: it would fail and roll back its action instead.
-- Call `audit_record` last in an action: a lock taken on other rows after it
-  could wait on a transaction that waits for the audit lock (a deadlock, which
-  PostgreSQL detects and refuses).
+Audit events themselves are written by records.audit.writer.audit_record, the one writer.
 """
 
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime
-from decimal import Decimal
+from collections.abc import Callable
 from typing import cast
 
-from django.db import connection, connections, models, transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from records.actions.context import Actor
-from records.audit_chain import GENESIS_HASH, event_hash, verify_chain
+from records.audit.chain import verify_chain
+from records.audit.writer import audit_record
 from records.models import AuditAction, AuditEvent, AuditVerification, Patient, VerificationResult
 from records.permissions import require
 
 logger = logging.getLogger(__name__)
-
-# Any constant: the key of the advisory lock that orders the chain.
-CHAIN_LOCK_KEY = 0x41554449545F4348  # "AUDIT_CH"
-
-
-# A field value as the audit log's before/after records hold it.
-PlainValue = bool | int | str | None
-
-
-def _plain(value: object) -> PlainValue:
-    """A JSON-safe, human-readable form of a field value for before/after records."""
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, models.Model):
-        return str(value.pk)
-    return str(value)
-
-
-def diff_fields(before: Mapping[str, object], after: Mapping[str, object]) -> dict[str, list[PlainValue]]:
-    """{field: [before, after]} for the fields whose value changed."""
-    changes: dict[str, list[PlainValue]] = {}
-    for name in after:
-        old, new = _plain(before.get(name)), _plain(after.get(name))
-        if old != new and not (old in (None, "") and new in (None, "")):
-            changes[name] = [old, new]
-    return changes
-
-
-def audit_record(
-    *,
-    actor: Actor,
-    action: AuditAction | str,
-    patient: Patient | None = None,
-    record: models.Model | None = None,
-    record_type: str = "",
-    record_id: str | int = "",
-    changes: Mapping[str, Sequence[object]] | None = None,
-    reason: str = "",
-    username: str = "",
-) -> AuditEvent:
-    """Append one audit event. Call it inside the action's transaction."""
-    action = AuditAction(action)  # an unknown kind of event is a programming error: refuse it
-    if record is not None:
-        record_type = record_type or record._meta.model_name or ""
-        record_id = record_id or record.pk
-    with transaction.atomic():
-        event_id, seq, prev_hash = _next_link()
-        event = AuditEvent(
-            id=event_id,
-            seq=seq,
-            prev_hash=prev_hash,
-            occurred_at=timezone.now(),
-            actor=actor.user if getattr(actor.user, "pk", None) else None,
-            actor_username=(username or actor.username)[:150],
-            actor_role=actor.role,
-            action=str(action),
-            patient=patient,
-            record_type=record_type,
-            record_id=str(record_id or ""),
-            changes=changes or {},
-            reason=reason,
-            ip_address=actor.ip_address,
-            user_agent=actor.user_agent[:512],
-        )
-        event.entry_hash = event_hash(event_row(event))
-        event.save(force_insert=True)
-        return event
-
-
-def event_row(event: AuditEvent) -> dict[str, object]:
-    """An event's hashed columns, as verification will read them back."""
-    return {
-        "id": event.id,
-        "seq": event.seq,
-        "occurred_at": event.occurred_at,
-        "actor_id": event.actor_id,
-        "actor_username": event.actor_username,
-        "actor_role": event.actor_role,
-        "action": event.action,
-        "patient_id": event.patient_id,
-        "record_type": event.record_type,
-        "record_id": event.record_id,
-        "changes": event.changes,
-        "reason": event.reason,
-        "ip_address": event.ip_address,
-        "user_agent": event.user_agent,
-        "prev_hash": event.prev_hash,
-    }
-
-
-def _next_link() -> tuple[int, int, str]:
-    """(id, seq, prev_hash) for the next event; on PostgreSQL, takes the chain lock.
-
-    The id is part of the hash, so it is drawn before the insert.
-    """
-    table = AuditEvent._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # The id sequence needs no lock; draw it first.
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [table])
-            (event_id,) = cursor.fetchone()
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
-            cursor.execute(f"SELECT seq, entry_hash FROM {table} ORDER BY seq DESC LIMIT 1")  # noqa: S608
-            head = cursor.fetchone()
-        else:
-            # SQLite: this transaction already holds the database's write lock.
-            cursor.execute(f"SELECT seq, entry_hash FROM {table} ORDER BY seq DESC LIMIT 1")  # noqa: S608
-            head = cursor.fetchone()
-            cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")  # noqa: S608
-            (event_id,) = cursor.fetchone()
-    if head is None:
-        return event_id, 1, GENESIS_HASH
-    return event_id, head[0] + 1, head[1]
 
 
 def audit_chain_verify(*, actor: Actor, progress: Callable[[int], None] | None = None) -> AuditVerification:

@@ -3,9 +3,9 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from records.actions.audit import audit_record, diff_fields
 from records.actions.context import Actor
 from records.actions.sessions import require_permission
+from records.audit import audit_record, diff_fields
 from records.models import AuditAction, ClinicSettings
 from records.models.clinic import REFERENCE_RANGE_FIELDS
 

@@ -2,8 +2,8 @@
 
 from django.db import transaction
 
-from records.actions.audit import audit_record
 from records.actions.context import ActionRefused, Actor
+from records.audit import audit_record
 from records.models import AuditAction, Patient
 from records.permissions import require
 

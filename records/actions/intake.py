@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from records.actions.audit import audit_record, diff_fields
 from records.actions.context import ActionRefused, Actor
+from records.audit import audit_record, diff_fields
 from records.models import AuditAction, IntakeAssessment, IntakeRevision, Patient
 from records.models.intake import BASELINE_DAYS_MAX
 from records.permissions import require

@@ -11,9 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from records import workflow
-from records.actions.audit import audit_record, diff_fields
 from records.actions.context import ActionRefused, Actor
 from records.actions.sessions import check_past, open_session_for_charting, transition, user_name
+from records.audit import audit_record, diff_fields
 from records.doses import DoseUnit, validate_dose_value
 from records.models import (
     Administration,

@@ -14,8 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from records.actions.audit import audit_record
 from records.actions.context import ActionRefused, Actor
+from records.audit import audit_record
 from records.models import AuditAction, RecoveryCode, User
 from records.permissions import require
 

@@ -6,8 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from records.actions.audit import audit_record, diff_fields
 from records.actions.context import ActionRefused, Actor
+from records.audit import audit_record, diff_fields
 from records.models import AuditAction, OutcomeReport, Patient, Session
 from records.models.outcomes import HEADACHE_DAYS_MAX, HIT6_RANGE, MIDAS_RANGE
 from records.permissions import require

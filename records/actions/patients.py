@@ -4,8 +4,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from records.actions.audit import audit_record, diff_fields
 from records.actions.context import ActionRefused, Actor
+from records.audit import audit_record, diff_fields
 from records.models import AuditAction, Patient
 from records.permissions import require
 

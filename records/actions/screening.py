@@ -7,10 +7,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from records import workflow
-from records.actions.audit import audit_record, diff_fields
 from records.actions.context import ActionRefused, Actor
 from records.actions.sessions import lock_session, open_session_for_charting, require_permission, transition
 from records.actions.vitals import create_reading
+from records.audit import audit_record, diff_fields
 from records.models import (
     Answer,
     AuditAction,

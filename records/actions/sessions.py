@@ -8,8 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from records import workflow
-from records.actions.audit import audit_record, diff_fields
 from records.actions.context import ActionRefused, Actor
+from records.audit import audit_record, diff_fields
 from records.models import Addendum, AuditAction, ExitKind, Patient, Session, SessionStatus, User
 from records.permissions import Role, require, role_of
 from records.vital_limits import CLOCK_SKEW_SECONDS

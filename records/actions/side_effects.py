@@ -7,9 +7,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from records import workflow
-from records.actions.audit import audit_record, diff_fields
 from records.actions.context import ActionRefused, Actor
 from records.actions.sessions import check_past, open_session_for_charting, transition
+from records.audit import audit_record, diff_fields
 from records.models import (
     AdministrationState,
     AuditAction,

@@ -10,9 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from records import workflow
-from records.actions.audit import audit_record, diff_fields
 from records.actions.context import ActionRefused, Actor
 from records.actions.sessions import check_past, open_session_for_charting
+from records.audit import audit_record, diff_fields
 from records.models import AuditAction, Session, VitalsReading
 from records.models.vitals import NUMERIC_VITALS
 from records.vital_limits import IMPOSSIBLE

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 
 if TYPE_CHECKING:
-    from records.audit_chain import ChainReport
+    from records.audit.chain import ChainReport
 
 
 class AuditAction(models.TextChoices):
@@ -59,7 +59,7 @@ class AuditEvent(models.Model):
 
     The database refuses UPDATE and DELETE on this table (see the migration that
     installs the triggers). Rows are only ever written by records.actions.audit,
-    which also links each event to the previous one (records.audit_chain).
+    which also links each event to the previous one (records.audit.chain).
     """
 
     # Position in the hash chain: 1, 2, 3 ... in the order the events were written.
@@ -71,7 +71,7 @@ class AuditEvent(models.Model):
     # Kept as text too: a failed log-in has no account, and names outlive renames.
     actor_username = models.CharField(max_length=150, blank=True)
     actor_role = models.CharField(max_length=32, blank=True, help_text="The actor's role at that moment.")
-    # One of AuditAction, checked by the one writer (records.actions.audit.audit_record).
+    # One of AuditAction, checked by the one writer (records.audit.audit_record).
     # Not a field choice: a new kind of event must not need a schema migration.
     action = models.CharField(max_length=32)
     patient = models.ForeignKey("records.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="+")

@@ -4,8 +4,8 @@ from django import template
 from django.utils import timezone
 
 from records import workflow
-from records.charts import vitals_chart
 from records.doses import dose_display
+from records.rendering.charts import vitals_chart
 
 register = template.Library()
 

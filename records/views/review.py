@@ -13,10 +13,11 @@ from records.actions.disclosures import disclosure_record
 from records.actions.intake import intake_record, intake_update
 from records.actions.outcomes import outcome_record
 from records.actions.patients import patient_view
-from records.charts import vitals_chart
 from records.forms.review import HistoryFilterForm, IntakeForm, OutcomeForm, PreventiveTreatmentFormSet
 from records.models import ClinicSettings
-from records.pdf import render_pdf
+from records.rendering.charts import vitals_chart
+from records.rendering.pdf import render_pdf
+from records.rendering.trends import bp_chart, headache_days_chart, pain_chart
 from records.selectors import (
     intake_for_patient,
     intake_revisions,
@@ -27,7 +28,6 @@ from records.selectors import (
     session_trends,
     timeline_prefetch,
 )
-from records.trends import bp_chart, headache_days_chart, pain_chart
 from records.views.common import permission_required, run_action
 from records.views.sessions.page import flag_readings
 

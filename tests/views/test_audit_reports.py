@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from records.actions.accounts import account_set_active, account_set_role
-from records.actions.audit import audit_record
+from records.audit import audit_record
 from records.models import AuditAction, AuditEvent, AuditVerification
 from records.permissions import Role
 from records.selectors import AUDIT_SORTS

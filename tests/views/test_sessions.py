@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from records.actions.vitals import vitals_record
-from records.charts import csp_safe_svg, vitals_chart
 from records.models import AuditEvent, ClinicSettings, Order, Session, SideEffect, VitalsReading
+from records.rendering.charts import csp_safe_svg, vitals_chart
 from tests.conftest import actor_for, confirm_identity
 from tests.factories import SessionFactory
 

@@ -6,7 +6,7 @@ import pygal
 from django.utils.safestring import SafeString
 from pygal.style import Style
 
-from records.charts import csp_safe_svg
+from records.rendering.charts import csp_safe_svg
 
 CHART_STYLE = Style(
     background="#ffffff",

@@ -1,6 +1,6 @@
 from django.conf import settings
 
-from records.middleware import mfa_exempt
+from records.middleware import mfa_exempt, page_of
 from records.permissions import ROLE_PERMISSIONS, role_of
 
 
@@ -18,4 +18,6 @@ def clinic(request):
         "demo_mode": settings.DEMO_MODE,
         "idle_timeout_seconds": settings.IDLE_TIMEOUT_SECONDS,
         "idle_warning_seconds": settings.IDLE_WARNING_SECONDS,
+        # The page as a GET opens it again; a form shown again after a POST belongs to the page it was sent from.
+        "page_url": page_of(request),
     }

@@ -1,14 +1,16 @@
 """Request-wide sign-in rules: idle time-out, the second factor, a first password change, headers."""
 
 import time
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.core.exceptions import DisallowedHost
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from records.actions.accounts import audit_idle_timeout
 from records.actions.context import actor_from_request
@@ -33,12 +35,36 @@ def _login_redirect(request, target: str):
     return redirect(target)
 
 
+def page_of(request) -> str:
+    """The page a request belongs to, as a path a GET can open again ("" when unknown).
+
+    A GET is its own page. A POST (or another method) was sent from a page: the Referer,
+    when it is this site's own, names it. The POST's own URL would not do: many accept
+    POST only, and opening them again after a log-in answered 405.
+    """
+    if request.method in ("GET", "HEAD"):
+        return request.get_full_path()
+    referer = request.headers.get("Referer", "")
+    try:
+        host = request.get_host()
+    except DisallowedHost:
+        return ""
+    if not referer or not url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={host}, require_https=request.is_secure()
+    ):
+        return ""
+    parts = urlsplit(referer)
+    if not parts.netloc or not parts.path.startswith("/"):
+        return ""
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
 def _with_next(url_name: str, request) -> str:
     url = reverse(url_name)
-    if request.method == "GET" and request.path != reverse("home"):
-        url += "?" + urlencode({"next": request.get_full_path()})
-    elif request.method != "GET":
-        url += "?" + urlencode({"next": request.path})
+    target = page_of(request)
+    sign_in_paths = {reverse(name) for name in ("login", "logout", "mfa_verify", "mfa_enrol")}
+    if target and urlsplit(target).path not in sign_in_paths | {reverse("home")}:
+        url += "?" + urlencode({"next": target})
     return url
 
 

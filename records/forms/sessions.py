@@ -30,6 +30,12 @@ from records.vital_limits import IMPOSSIBLE
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
+# A clinical value: the page never keeps it to put back after a sign-out (records/static/records/idle.js),
+# and the browser offers no earlier entry for it.
+CLINICAL_VALUE = {"data-no-keep": "", "autocomplete": "off"}
+# Free text of an order: the browser offers no earlier entry for it.
+NO_AUTOFILL = {"autocomplete": "off"}
+
 
 class DateTimeLocalInput(forms.DateTimeInput):
     input_type = "datetime-local"
@@ -95,7 +101,7 @@ class SessionScheduleForm(forms.Form):
 
 def _vital_field(name: str, label: str) -> forms.Field:
     limit = IMPOSSIBLE[name]
-    attrs = {"inputmode": "decimal" if name in ("temperature", "weight_kg") else "numeric", "autocomplete": "off"}
+    attrs = {"inputmode": "decimal" if name in ("temperature", "weight_kg") else "numeric", **CLINICAL_VALUE}
     messages = {"invalid": f"{label}: enter a number. {limit.describe()}"}
     if name in ("temperature", "weight_kg"):
         return forms.DecimalField(
@@ -129,7 +135,9 @@ class VitalsForm(forms.Form):
     temperature = _vital_field("temperature", "Temp °C")
     pain = _vital_field("pain", "Pain 0-10")
     sedation_rass = _vital_field("sedation_rass", "RASS")
-    dissociation = forms.ChoiceField(choices=[("", "—"), *Dissociation.choices], required=False)
+    dissociation = forms.ChoiceField(
+        choices=[("", "—"), *Dissociation.choices], required=False, widget=forms.Select(attrs=CLINICAL_VALUE)
+    )
     weight_kg = _vital_field("weight_kg", "Weight kg")
     note = forms.CharField(max_length=500, required=False)
 
@@ -156,10 +164,10 @@ class ScreeningForm(forms.Form):
     """Every answer explicit: radio buttons with nothing ticked; 'unknown' is its own answer."""
 
     systolic = forms.IntegerField(
-        label="Systolic BP now (mmHg)", widget=forms.TextInput(attrs={"inputmode": "numeric"})
+        label="Systolic BP now (mmHg)", widget=forms.TextInput(attrs={"inputmode": "numeric", **CLINICAL_VALUE})
     )
     diastolic = forms.IntegerField(
-        label="Diastolic BP now (mmHg)", widget=forms.TextInput(attrs={"inputmode": "numeric"})
+        label="Diastolic BP now (mmHg)", widget=forms.TextInput(attrs={"inputmode": "numeric", **CLINICAL_VALUE})
     )
     hypertension_history = forms.ChoiceField(
         label="History of hypertension", choices=Answer.choices, widget=forms.RadioSelect
@@ -213,7 +221,7 @@ class DoseValueField(forms.CharField):
             label=label,
             max_length=DOSE_MAX_LENGTH,
             strip=False,
-            widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+            widget=forms.TextInput(attrs={"inputmode": "decimal", **CLINICAL_VALUE}),
             **kwargs,
         )
         self.error_messages["required"] = f"Enter the {label.lower()} exactly as written."
@@ -226,19 +234,33 @@ class DoseValueField(forms.CharField):
 
 class OrderForm(forms.Form):
     ordering_physician = StaffChoiceField(queryset=User.objects.none(), required=False, empty_label="—")
-    outside_prescriber = forms.CharField(label="…or outside prescriber's name", max_length=200, required=False)
+    outside_prescriber = forms.CharField(
+        label="…or outside prescriber's name",
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs=NO_AUTOFILL),
+    )
     received_as = forms.ChoiceField(choices=ReceivedAs.choices, widget=forms.RadioSelect)
     read_back_confirmed = forms.BooleanField(
         label="Read back and confirmed (required for verbal and telephone orders)", required=False
     )
     received_at = datetime_field("Time received")
-    medication = forms.CharField(max_length=120)
+    medication = forms.CharField(max_length=120, widget=forms.TextInput(attrs=NO_AUTOFILL))
     dose_value = DoseValueField("Dose")
-    dose_unit = forms.ChoiceField(label="Dose unit", choices=choose(DoseUnit.choices))
+    dose_unit = forms.ChoiceField(
+        label="Dose unit", choices=choose(DoseUnit.choices), widget=forms.Select(attrs=CLINICAL_VALUE)
+    )
     route = forms.ChoiceField(choices=choose(Route.choices))
-    rate_text = forms.CharField(label="Rate, duration or frequency as written", max_length=300, required=False)
+    rate_text = forms.CharField(
+        label="Rate, duration or frequency as written",
+        max_length=300,
+        required=False,
+        widget=forms.TextInput(attrs=CLINICAL_VALUE),
+    )
     order_text = forms.CharField(
-        label="Full order text, verbatim", max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+        label="Full order text, verbatim",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3, **CLINICAL_VALUE}),
     )
 
     def __init__(self, *args, **kwargs):
@@ -269,7 +291,9 @@ class AdministrationEventForm(forms.Form):
 class AdministrationStopForm(forms.Form):
     administration = forms.IntegerField(widget=forms.HiddenInput)
     amount_given_value = DoseValueField("Amount given")
-    amount_given_unit = forms.ChoiceField(label="Unit", choices=choose(DoseUnit.choices))
+    amount_given_unit = forms.ChoiceField(
+        label="Unit", choices=choose(DoseUnit.choices), widget=forms.Select(attrs=CLINICAL_VALUE)
+    )
     early_reason = forms.CharField(label="If stopped early: why", max_length=500, required=False)
 
 

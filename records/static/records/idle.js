@@ -3,16 +3,31 @@
  *
  * The server signs a session out after IDLE_TIMEOUT_SECONDS without a request
  * (records.middleware.IdleTimeoutMiddleware). This script warns a minute
- * before, offers "Stay signed in", and keeps anything typed but not saved in
+ * before, offers "Stay signed in", and keeps what was typed but not saved in
  * sessionStorage (this tab only) so that it can be put back, and named, after
- * the person logs in again. Nothing is kept once it has been put back, and a
- * deliberate log-out clears it.
+ * the same person logs in again.
+ *
+ * What is kept is bound tightly, because a value put back in the wrong place is
+ * the page filling in the record:
+ * - never a clinical value: no field marked data-no-keep (the forms mark doses,
+ *   amounts, rates, order text and vital signs) and, should a mark be missing,
+ *   no field whose name says dose, amount or rate;
+ * - for one person: the user id of the page it was typed on (data-user on <body>);
+ *   anyone else logging in on this tab gets nothing, and it is removed;
+ * - for one form: where it posts and the row it is for (its hidden fields, such as
+ *   the administration being stopped), on one page; never into a look-alike field;
+ * - for a few minutes (KEEP_MINUTES), once: it is removed on the first page after
+ *   the log-in, put back or not, and a deliberate log-out removes it.
  */
 (function () {
   "use strict";
 
   var KEY = "clinic-unsaved";
+  var KEEP_MINUTES = 10;
+  var NEVER_KEPT_NAME = /dose|amount|rate|order_text/i;
   var body = document.body;
+  var user = body.getAttribute("data-user") || "";
+  var signInStep = body.hasAttribute("data-sign-in-step");
 
   function read() {
     try { return JSON.parse(window.sessionStorage.getItem(KEY) || "null"); } catch (e) { return null; }
@@ -24,6 +39,18 @@
     try { window.sessionStorage.removeItem(KEY); } catch (e) { /* ignore */ }
   }
 
+  /* A page shown in answer to a POST (a form with its messages) belongs to the page the form was
+   * sent from (data-page-url, from the server). Show that address, so that a reload, a sign-out
+   * and the log-in after it open the page again with a GET, never the POST-only address (405). */
+  var pageUrl = body.getAttribute("data-page-url");
+  var here = window.location.pathname + window.location.search;
+  if (pageUrl && pageUrl.charAt(0) === "/" && pageUrl !== here && !signInStep && window.history.replaceState) {
+    Array.prototype.forEach.call(document.querySelectorAll("form:not([action])"), function (form) {
+      form.setAttribute("action", here);  // forms without an action still post where they did
+    });
+    window.history.replaceState(null, "", pageUrl + window.location.hash);
+  }
+
   function labelFor(field) {
     if (field.labels && field.labels.length) {
       return field.labels[0].textContent.replace(/\*/g, "").trim();
@@ -33,6 +60,7 @@
 
   function keepable(field) {
     if (!field.name || field.disabled) { return false; }
+    if (field.hasAttribute("data-no-keep") || NEVER_KEPT_NAME.test(field.name)) { return false; }
     var type = (field.type || "").toLowerCase();
     return ["hidden", "password", "submit", "button", "file", "reset", "image"].indexOf(type) === -1;
   }
@@ -41,21 +69,45 @@
     var type = (field.type || "").toLowerCase();
     if (type === "checkbox" || type === "radio") { return field.checked !== field.defaultChecked; }
     if (field.tagName === "SELECT") {
+      // With no option marked selected, a list shows its first one: that is not a change.
+      var marked = Array.prototype.some.call(field.options, function (option) { return option.defaultSelected; });
       for (var i = 0; i < field.options.length; i++) {
-        if (field.options[i].selected !== field.options[i].defaultSelected) { return true; }
+        var initial = marked ? field.options[i].defaultSelected : (i === 0 && !field.multiple);
+        if (field.options[i].selected !== initial) { return true; }
       }
       return false;
     }
     return field.value !== field.defaultValue;
   }
 
-  /* The fields of POST forms on this page whose value differs from what the page was served with. */
-  function unsavedEntries(onlyForm) {
-    var forms = onlyForm ? [onlyForm] : Array.prototype.slice.call(document.querySelectorAll("form[method=post]"));
-    var fields = {};
-    var labels = [];
+  function postForms() {
+    return Array.prototype.filter.call(document.querySelectorAll("form"), function (form) {
+      return (form.getAttribute("method") || "").toLowerCase() === "post" &&
+        !form.hasAttribute("data-logout-form") && !form.hasAttribute("data-sign-in-form");
+    });
+  }
+
+  /* Which form this is: its id, where it posts, and the row it is for (its hidden fields but the CSRF token). */
+  function formKey(form) {
+    var action = "";
+    try { action = new URL(form.getAttribute("action") || window.location.href, window.location.href).pathname; } catch (e) { /* keep "" */ }
+    var row = [];
+    Array.prototype.forEach.call(form.elements, function (field) {
+      if ((field.type || "").toLowerCase() === "hidden" && field.name && field.name !== "csrfmiddlewaretoken") {
+        row.push(field.name + "=" + field.value);
+      }
+    });
+    row.sort();
+    return [form.id || "", action, row.join("&")].join("|");
+  }
+
+  /* What was typed and not saved in these forms, each form on its own; null when nothing, or nobody to keep it for. */
+  function unsavedEntries(forms) {
+    if (!user) { return null; }
+    var kept = [];
     forms.forEach(function (form) {
-      if (form.hasAttribute("data-logout-form") || form.hasAttribute("data-sign-in-form")) { return; }
+      var fields = {};
+      var count = 0;
       Array.prototype.forEach.call(form.elements, function (field) {
         if (!keepable(field) || !changed(field)) { return; }
         var type = (field.type || "").toLowerCase();
@@ -64,51 +116,65 @@
         } else {
           fields[field.name] = field.value;
         }
-        var label = labelFor(field);
-        if (labels.indexOf(label) === -1) { labels.push(label); }
+        count += 1;
       });
+      if (count) { kept.push({ key: formKey(form), fields: fields }); }
     });
-    return labels.length ? { path: window.location.pathname, fields: fields, labels: labels } : null;
+    return kept.length ? { user: user, page: window.location.pathname, savedAt: Date.now(), forms: kept } : null;
   }
 
+  /* Put each kept form's entries back into that same form, if it is on this page once; nothing anywhere else. */
   function restore(saved) {
-    var names = Object.keys(saved.fields);
-    names.forEach(function (key) {
-      var parts = key.split("\u0000");
-      var selector = "form[method=post] [name=\"" + parts[0].replace(/"/g, "") + "\"]";
-      Array.prototype.forEach.call(document.querySelectorAll(selector), function (field) {
-        if (!keepable(field)) { return; }
-        if (parts.length === 2) {
-          if (field.value === parts[1]) { field.checked = saved.fields[key]; }
-        } else {
-          field.value = saved.fields[key];
-        }
+    var forms = postForms();
+    var labels = [];
+    saved.forms.forEach(function (entry) {
+      var matches = forms.filter(function (form) { return formKey(form) === entry.key; });
+      if (matches.length !== 1) { return; }
+      var form = matches[0];
+      Object.keys(entry.fields).forEach(function (key) {
+        var parts = key.split("\u0000");
+        Array.prototype.forEach.call(form.elements, function (field) {
+          if (field.name !== parts[0] || !keepable(field)) { return; }
+          if (parts.length === 2) {
+            if (field.value !== parts[1]) { return; }
+            field.checked = entry.fields[key] === true;
+          } else {
+            field.value = String(entry.fields[key]);
+          }
+          var label = labelFor(field);
+          if (labels.indexOf(label) === -1) { labels.push(label); }
+        });
       });
     });
     var box = document.querySelector("[data-unsaved-restored]");
-    if (box) {
-      box.textContent = "You were signed out before these entries were saved: " + saved.labels.join(", ") +
-        ". They have been put back below. Check them, then save.";
+    if (box && labels.length) {
+      box.textContent = "You were signed out before these entries were saved: " + labels.join(", ") +
+        ". They have been put back below. Check them, then save. Doses, amounts, rates and vital signs are " +
+        "never kept: enter them again.";
       box.hidden = false;
       box.focus();
     }
   }
 
-  /* On arrival: put back what an interrupted submit or a time-out left behind. */
+  /* On arrival: put back what an interrupted submit or a time-out left behind, for the same person only. */
   var saved = read();
   if (saved) {
-    if (body.hasAttribute("data-sign-in-step")) {
+    var fresh = typeof saved.savedAt === "number" && Date.now() - saved.savedAt < KEEP_MINUTES * 60 * 1000 &&
+      Array.isArray(saved.forms);
+    if (!fresh) {
+      clear();
+    } else if (signInStep) {
       // The log-in (or code) page after a time-out: keep the entries for the page that follows.
       saved.interrupted = true;
       write(saved);
       var note = document.querySelector("[data-unsaved-note]");
       if (note) { note.hidden = false; }
-    } else if (saved.interrupted && saved.path === window.location.pathname) {
+    } else {
+      // The first page after: put back (or not), and never keep for a later page.
       clear();
-      restore(saved);
-    } else if (!saved.interrupted) {
-      // The submit reached the server: saved, or shown again with its errors.
-      clear();
+      if (saved.interrupted && user && saved.user === user && saved.page === window.location.pathname) {
+        restore(saved);
+      }
     }
   }
 
@@ -117,8 +183,8 @@
     var form = event.target;
     if (form.hasAttribute("data-logout-form")) { clear(); return; }
     if ((form.getAttribute("method") || "").toLowerCase() !== "post" || form.hasAttribute("data-sign-in-form")) { return; }
-    var entries = unsavedEntries(form);
-    if (entries) { write(entries); }
+    var entries = unsavedEntries([form]);
+    if (entries) { write(entries); } else { clear(); }
   }, true);
 
   var timeout = parseInt(body.getAttribute("data-idle-timeout") || "0", 10);
@@ -152,9 +218,10 @@
 
   function signOutNow() {
     window.clearInterval(ticker);
-    var entries = unsavedEntries(null);
-    if (entries) { entries.interrupted = true; write(entries); }
-    window.location.reload();
+    var entries = unsavedEntries(postForms());
+    if (entries) { entries.interrupted = true; write(entries); } else { clear(); }
+    // A GET of this page: the server answers with the log-in page, and comes back here after it.
+    window.location.replace(window.location.pathname + window.location.search);
   }
 
   function showWarning(show) {

@@ -1,6 +1,6 @@
 """Sessions: scheduling, the state transitions, signing, co-signing and addenda."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -10,8 +10,9 @@ from django.utils import timezone
 from records import workflow
 from records.actions.context import ActionRefused, Actor
 from records.audit import audit_record, diff_fields
-from records.models import Addendum, AuditAction, ExitKind, Patient, Session, SessionStatus, User
+from records.models import Addendum, AuditAction, ExitKind, Order, Patient, Session, SessionStatus, User
 from records.permissions import Role, require, role_of
+from records.seals import COSIGN, SIGN, seal_make
 from records.vital_limits import CLOCK_SKEW_SECONDS
 
 LOCKED_MESSAGE = "This session is signed and locked; add an addendum instead."
@@ -36,6 +37,23 @@ def open_session_for_charting(actor: Actor, session: Session, verb: str = "chart
     return current
 
 
+def lock_orders(session: Session) -> None:
+    """Lock the session's orders before a signature's seal is made.
+
+    A verbal order's co-signature may come at any time; with the orders locked it is
+    either in the seal (given before) or dated after it (given after), never in between.
+    """
+    list(Order.objects.select_for_update().filter(session=session).values_list("pk", flat=True))
+
+
+def columns(values: Mapping[str, object]) -> dict[str, object]:
+    """{field: value} as {column: value}: a person becomes their id (`signed_by` -> `signed_by_id`)."""
+    return {
+        f"{name}_id" if isinstance(value, User) else name: value.pk if isinstance(value, User) else value
+        for name, value in values.items()
+    }
+
+
 def check_past(field: str, value: datetime, label: str) -> None:
     """Refuse a clinical time in the future (beyond a minute's clock skew)."""
     if value > timezone.now() + timedelta(seconds=CLOCK_SKEW_SECONDS):
@@ -55,10 +73,12 @@ def transition(
     to: SessionStatus | None = None,
     reason: str = "",
     extra: Mapping[str, object] | None = None,
+    also: Mapping[str, Sequence[object]] | None = None,
 ) -> Session:
     """Move a locked session along `step` of records.workflow's table and audit the change
     (and any extra field changes). Refuses a step the session's status does not allow;
-    `to` chooses the result of a step that has several (the screening: cleared or held)."""
+    `to` chooses the result of a step that has several (the screening: cleared or held).
+    `also`: more entries for the audit event's changes (a signature's seal)."""
     workflow.require_step(session, step)
     before = {"status": session.status, **{k: getattr(session, k) for k in (extra or {})}}
     session.status = workflow.next_status(step, to)
@@ -71,7 +91,7 @@ def transition(
         action=action,
         patient=session.patient,
         record=session,
-        changes=diff_fields(before, after),
+        changes={**diff_fields(before, after), **(also or {})},
         reason=reason,
     )
     return session
@@ -183,14 +203,17 @@ def session_sign(*, actor: Actor, session: Session) -> Session:
     workflow.require_step(session, "sign")
     if session.administrations.exclude(state="stopped").exists():
         raise ActionRefused("Cannot sign: an administration is still running or paused.")
+    lock_orders(session)
     now = timezone.now()
+    signature = {"signed_by": actor.user, "signed_at": now, "signed_name": actor.user.printed_name}
     return transition(
         actor=actor,
         session=session,
         step="sign",
         action=AuditAction.SIGN,
         reason="charted by",
-        extra={"signed_by": actor.user, "signed_at": now, "signed_name": actor.user.printed_name},
+        extra=signature,
+        also=seal_make(session_id=session.pk, kind=SIGN, as_of=now, signature=columns(signature)),
     )
 
 
@@ -202,13 +225,17 @@ def session_cosign(*, actor: Actor, session: Session) -> Session:
         raise ActionRefused("Cannot co-sign: a signature needs a signed-in person.")
     session = lock_session(session)
     workflow.require_step(session, "cosign")
+    lock_orders(session)
+    now = timezone.now()
+    signature = {"cosigned_by": actor.user, "cosigned_at": now, "cosigned_name": actor.user.printed_name}
     return transition(
         actor=actor,
         session=session,
         step="cosign",
         action=AuditAction.COSIGN,
         reason="reviewed by",
-        extra={"cosigned_by": actor.user, "cosigned_at": timezone.now(), "cosigned_name": actor.user.printed_name},
+        extra=signature,
+        also=seal_make(session_id=session.pk, kind=COSIGN, as_of=now, signature=columns(signature)),
     )
 
 

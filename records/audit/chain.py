@@ -22,12 +22,17 @@ This module only reads; records.actions.audit writes the chain.
 
 import hashlib
 import json
+import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from django.utils.ipv6 import clean_ipv6_address
+
+if TYPE_CHECKING:
+    from records.seals import SealReport
 
 GENESIS_HASH = "0" * 64
 CHAIN_VERSION = 1
@@ -96,6 +101,20 @@ def event_hash(row: dict) -> str:
     return hashlib.sha256(canonical_content(row)).hexdigest()
 
 
+HASH_PATTERN = re.compile(r"[0-9a-f]{64}")
+
+
+def parse_expected_head(text: str) -> tuple[int, str]:
+    """ "SEQ:HASH" (a head written down outside the database) as (seq, hash); ValueError with a reason."""
+    seq_text, _, hash_text = text.strip().partition(":")
+    hash_text = hash_text.strip().lower()
+    if not seq_text.strip().isdigit() or int(seq_text) < 1:
+        raise ValueError(f"{text!r}: the position before the colon must be a whole number from 1.")
+    if not HASH_PATTERN.fullmatch(hash_text):
+        raise ValueError(f"{text!r}: the hash after the colon must be 64 hexadecimal characters.")
+    return int(seq_text), hash_text
+
+
 @dataclass
 class ChainReport:
     """What a walk along the chain found."""
@@ -108,6 +127,8 @@ class ChainReport:
     first_bad_id: int | None = None
     problem: str = ""
     problems: list[str] = field(default_factory=list)
+    # The signed sessions' seals, checked after the walk (records.seals); None: not checked.
+    seals: "SealReport | None" = None
 
     @property
     def intact(self) -> bool:
@@ -127,6 +148,7 @@ def walk_chain(
     rows: Iterator[tuple],
     *,
     anchor: tuple[int, str] | None = None,
+    expected: Sequence[tuple[int, str]] = (),
     progress: Callable[[int], None] | None = None,
     progress_every: int = 50_000,
 ) -> ChainReport:
@@ -134,12 +156,15 @@ def walk_chain(
 
     Stops at the first bad event: everything after it is suspect anyway, and the
     auditor needs to know where the damage starts. `anchor` is (seq, hash) of a
-    head seen by an earlier verification.
+    head seen by an earlier verification; `expected`, heads kept outside the
+    database (`verify_audit --expect SEQ:HASH`): the event at each SEQ must have
+    that HASH.
     """
     report = ChainReport()
     started = time.perf_counter()
     expected_seq, expected_prev = 1, GENESIS_HASH
     anchor_seen = anchor is None
+    outside = dict(expected)
     for values in rows:
         row = dict(zip(HASHED_COLUMNS, values[:-1], strict=True))
         stored_hash = values[-1]
@@ -187,6 +212,16 @@ def walk_chain(
                     "(the chain was rewritten up to here).",
                 )
                 break
+        if seq in outside:
+            kept = outside.pop(seq)
+            if stored_hash != kept:
+                report.fail(
+                    seq=seq,
+                    event_id=event_id,
+                    problem=f"{where}: its hash {stored_hash} is not the expected {kept} "
+                    "(kept outside the database): the chain was rewritten up to here.",
+                )
+                break
         expected_seq, expected_prev = seq + 1, stored_hash
         report.head_seq, report.head_hash = seq, stored_hash
         if progress and report.checked % progress_every == 0:
@@ -198,6 +233,15 @@ def walk_chain(
             event_id=None,
             problem=f"The chain ends at position {last}, but an earlier verification saw it reach position "
             f"{anchor[0]}: the latest events were removed.",
+        )
+    if report.intact and outside:
+        last = report.head_seq or 0
+        missing = min(outside)
+        report.fail(
+            seq=last + 1,
+            event_id=None,
+            problem=f"The chain ends at position {last}, but a head kept outside the database names position "
+            f"{missing}: the latest events were removed.",
         )
     report.seconds = time.perf_counter() - started
     return report
@@ -214,5 +258,7 @@ def chain_rows(chunk_size: int = 5000) -> Iterator[tuple]:
     )
 
 
-def verify_chain(*, anchor: tuple[int, str] | None = None, progress=None) -> ChainReport:
-    return walk_chain(chain_rows(), anchor=anchor, progress=progress)
+def verify_chain(
+    *, anchor: tuple[int, str] | None = None, expected: Sequence[tuple[int, str]] = (), progress=None
+) -> ChainReport:
+    return walk_chain(chain_rows(), anchor=anchor, expected=expected, progress=progress)

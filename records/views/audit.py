@@ -18,6 +18,7 @@ from records.actions.context import actor_from_request
 from records.forms.audit import AuditFilterForm, DisclosuresForm, PatientAccessForm, UserActivityForm
 from records.models import AuditEvent
 from records.permissions import role_of
+from records.seals import CONTENT_KEY, PARTS
 from records.selectors import (
     AUDIT_DEFAULT_SORT,
     DISCLOSURES,
@@ -95,6 +96,15 @@ def _plain_headers() -> list[dict]:
     return [{"label": label, "key": key} for key, label in COLUMNS]
 
 
+def sealed_summary(values) -> str:
+    """A signature's sealed content in a line (the whole of it is in the CSV export)."""
+    content = values[-1] if isinstance(values, list | tuple) and values else values
+    if not isinstance(content, dict):
+        return str(content)
+    counts = [f"{len(content.get(key) or [])} {key.replace('_', ' ')}" for key in PARTS]
+    return f"The session's rows as signed ({', '.join(counts)}), hashed into the seal"
+
+
 def _with_change_rows(events) -> list:
     """Each event with its changes as (field, before, after) rows, for the expandable details."""
     events = list(events)
@@ -102,7 +112,9 @@ def _with_change_rows(events) -> list:
         rows = []
         if isinstance(event.changes, dict):
             for field, values in event.changes.items():
-                if isinstance(values, list | tuple) and len(values) == 2:
+                if field == CONTENT_KEY:
+                    rows.append((field, None, sealed_summary(values)))
+                elif isinstance(values, list | tuple) and len(values) == 2:
                     rows.append((field, values[0], values[1]))
                 else:
                     rows.append((field, None, values))
@@ -235,7 +247,12 @@ def audit_verify(request):
         return redirect("audit_log")
     run = audit_chain_verify(actor=actor)
     if run.result == "intact":
-        messages.success(request, f"Audit chain intact: {run.events_checked:,} events checked.")
+        sealed = run.report.seals.sessions_checked if run.report.seals is not None else 0
+        messages.success(
+            request,
+            f"Audit chain intact: {run.events_checked:,} events checked; "
+            f"the content of {sealed:,} signed session{'s' if sealed != 1 else ''} matches its seals.",
+        )
     else:
         messages.error(request, f"Tampering detected. {run.problem}")
     return redirect("audit_log")

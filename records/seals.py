@@ -1,6 +1,6 @@
 """Signature seals: a signature bound to the content it signed.
 
-The audit chain (records.audit_chain) proves that no audit event was altered; it
+The audit chain (records.audit.chain) proves that no audit event was altered; it
 says nothing about the clinical rows themselves. A seal closes that gap. When the
 nurse signs a session, and again when the physician co-signs it, the action
 (records.actions.sessions) writes into its own audit event:
@@ -44,7 +44,7 @@ from typing import Any, cast
 
 from django.db import models
 
-from records.audit_chain import utc_iso
+from records.audit.chain import utc_iso
 from records.models import (
     Addendum,
     Administration,

@@ -18,6 +18,7 @@ from records.models import ClinicSettings
 from records.rendering.charts import vitals_chart
 from records.rendering.pdf import render_pdf
 from records.rendering.trends import bp_chart, headache_days_chart, pain_chart
+from records.seals import record_to_print
 from records.selectors import (
     intake_for_patient,
     intake_revisions,
@@ -220,24 +221,26 @@ def session_pdf(request, pk: int):
     """The printable record of one session, with the signatures' manifestation; the print is audited."""
     session = session_get(user=request.user, pk=pk)
     patient = session.patient
-    readings = list(session.readings.all())
-    flag_readings(readings, ClinicSettings.current())
-    events = list(session.administration_events.all())
     now = timezone.now()
     local_day = timezone.localtime(session.scheduled_at)
     filename = f"session-{patient.mrn}-{local_day:%Y%m%d}-{session.pk}.pdf"
+    # A signed session prints what was true when it was signed: the rows of its signature's seal.
+    record, seals = record_to_print(session)
+    readings, events = record.readings, record.events
+    flag_readings(readings, ClinicSettings.current())
     context = {
         "patient": patient,
         "age": patient.age_on(timezone.localdate()),
-        "session": session,
-        "screening": getattr(session, "screening", None),
-        "orders": list(session.orders.all()),
-        "administrations": list(session.administrations.all()),
+        "session": record.session,
+        "screening": record.screening,
+        "orders": record.orders,
+        "administrations": record.administrations,
         "events": events,
         "readings": readings,
+        "side_effects": record.side_effects,
+        "discharge": record.discharge,
+        "seals": seals,
         "vitals_chart": vitals_chart([r for r in readings if not r.in_error], events) if readings else None,
-        "side_effects": list(session.side_effects.all()),
-        "discharge": getattr(session, "discharge", None),
         "addenda": list(session.addenda.all()),
         "printed_at": now,
         "printed_by": request.user,

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from records.actions.audit import audit_chain_verify
 from records.actions.context import Actor
-from records.audit_chain import parse_expected_head
+from records.audit.chain import parse_expected_head
 
 
 class Command(BaseCommand):

@@ -187,6 +187,15 @@
     if (entries) { write(entries); } else { clear(); }
   }, true);
 
+  /* A form sent with htmx stays on the page: once the server has answered it (saved, or shown again with its
+   * messages), its entries are no longer the page's to keep; unless the answer is the way to the log-in. */
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    var source = event.detail && event.detail.elt;
+    if (!xhr || !xhr.status || !source || source.tagName !== "FORM" || xhr.getResponseHeader("HX-Redirect")) { return; }
+    clear();
+  });
+
   var timeout = parseInt(body.getAttribute("data-idle-timeout") || "0", 10);
   if (!timeout) { return; }
   var warning = parseInt(body.getAttribute("data-idle-warning") || "60", 10);

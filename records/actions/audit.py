@@ -5,7 +5,7 @@ Audit events themselves are written by records.audit.writer.audit_record, the on
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import cast
 
 from django.db import connections, transaction

@@ -231,13 +231,10 @@ def session_get(*, user: Reader, pk: int) -> Session:
         "supervising_physician",
         "signed_by",
         "cosigned_by",
-        "screening",
-        "screening__bp_reading",
-        "screening__screened_by",
-        "screening__decided_by",
         "discharge",
         "discharge__discharged_by",
     ).prefetch_related(
+        Prefetch("screenings", queryset=_screenings_queryset()),
         Prefetch(
             "readings",
             queryset=VitalsReading.objects.select_related("entered_by", "entered_in_error_by").order_by(
@@ -256,6 +253,13 @@ def session_get(*, user: Reader, pk: int) -> Session:
         "addenda",
     )
     return get_object_or_404(sessions, pk=pk)
+
+
+def _screenings_queryset() -> QuerySet[Screening]:
+    """Every screening of a session, superseded ones too (Session.screening picks the current one)."""
+    return Screening.objects.select_related(
+        "bp_reading", "bp_reading__entered_in_error_by", "screened_by", "decided_by", "superseded_by"
+    ).order_by("screened_at", "id")
 
 
 def _orders_queryset() -> QuerySet[Order]:
@@ -313,7 +317,9 @@ def held_screenings_worklist(*, user: Reader, everyone: bool = False) -> QuerySe
     from records.models import ScreeningOutcome
 
     require(user, "decide_screening")
-    held = Screening.objects.filter(outcome=ScreeningOutcome.HELD, decision="", session__signed_at__isnull=True)
+    held = Screening.objects.filter(
+        outcome=ScreeningOutcome.HELD, decision="", superseded_at__isnull=True, session__signed_at__isnull=True
+    )
     held = held.select_related("session__patient", "session__supervising_physician", "screened_by", "bp_reading")
     return _mine_first(held, "session__supervising_physician", user, everyone=everyone, then=("screened_at", "id"))
 
@@ -368,9 +374,6 @@ def patient_history_sessions(
         "primary_nurse",
         "signed_by",
         "cosigned_by",
-        "screening__bp_reading",
-        "screening__screened_by",
-        "screening__decided_by",
         "discharge__discharged_by",
     ).order_by("-scheduled_at", "-id")
 
@@ -385,6 +388,7 @@ def timeline_prefetch(sessions: Sequence[Session]) -> None:
         return
     prefetch_related_objects(
         sessions,
+        Prefetch("screenings", queryset=_screenings_queryset()),
         Prefetch("orders", queryset=_orders_queryset()),
         Prefetch(
             "administrations",
@@ -397,8 +401,9 @@ def timeline_prefetch(sessions: Sequence[Session]) -> None:
         "addenda",
     )
     for session in sessions:
-        # Loaded by select_related: no query here, and None rather than an exception when absent.
-        session.screening_or_none = getattr(session, "screening", None)
+        # From the prefetched screenings (the current one), and the discharge loaded by select_related:
+        # no query here, and None rather than an exception when absent.
+        session.screening_or_none = session.screening
         session.discharge_or_none = getattr(session, "discharge", None)
 
 
@@ -437,7 +442,9 @@ def session_trends(*, user: Reader, patient: Patient) -> Trends:
             entry["post"] = value  # the last pain score after it
     bp = [
         (timezone.localtime(scheduled_at).date(), systolic, diastolic)
-        for scheduled_at, systolic, diastolic in Screening.objects.filter(session__patient_id=patient.pk)
+        for scheduled_at, systolic, diastolic in Screening.objects.filter(
+            session__patient_id=patient.pk, superseded_at__isnull=True, bp_reading__entered_in_error_at__isnull=True
+        )
         .order_by("session__scheduled_at", "session_id")
         .values_list("session__scheduled_at", "bp_reading__systolic", "bp_reading__diastolic")
         if systolic is not None and diastolic is not None  # both or neither (a database constraint)

@@ -3,7 +3,9 @@
     scheduled -> arrived -> screening -> cleared -------------------> in progress -> recovery -> discharged
                                       -> held -> cleared (proceed)   (first start)  (last stop)
                                               -> cancelled (do not proceed)
-    side exits: cancelled or no-show before the start; stopped early after it (then discharged)
+                 cleared or held -> screening again (rescreen: the screening's own BP struck as entered in error)
+    side exits: cancelled or no-show before the start, but not while held (the hold belongs to the
+    patient: only a physician's decision ends it); stopped early after it (then discharged)
     discharged, cancelled or no-show -> signed by the nurse (locked) -> co-signed by a physician
 
 `STEPS` is the one table of what may happen to a session: for every step, the states it
@@ -32,8 +34,13 @@ S = SessionStatus
 
 # Groups of states -----------------------------------------------------------------------------
 
-# Nothing has been administered yet: the session may still be cancelled.
+# Nothing has been administered yet.
 BEFORE_START = (S.SCHEDULED, S.ARRIVED, S.SCREENING, S.HELD, S.CLEARED)
+# A nurse may cancel: before the start, and not while a screening is held (rule R3 in records.rules:
+# the hold belongs to the patient until a physician decides; "do not proceed" ends the session).
+CANCELLABLE = (S.SCHEDULED, S.ARRIVED, S.SCREENING, S.CLEARED)
+# The screening's own blood pressure struck as entered in error sends the session back to screening.
+RESCREENABLE = (S.CLEARED, S.HELD)
 # The patient is in the chair: vitals may be charted.
 IN_CHAIR = (S.ARRIVED, S.SCREENING, S.HELD, S.CLEARED, S.IN_PROGRESS, S.RECOVERY, S.STOPPED_EARLY)
 # An order as given may be documented (before the screening too: it is only written down).
@@ -91,9 +98,20 @@ STEPS: dict[str, Step] = {
         (S.HELD,), (S.CANCELLED,), "Cannot decide: this screening is not held for physician review."
     ),
     "cancel": Step(
-        BEFORE_START,
+        CANCELLABLE,
         (S.CANCELLED,),
         "Cannot cancel: the session is {status}; after the start, stop the administration early instead.",
+        refused_in={
+            S.HELD: "Cannot cancel: the screening is held for a physician's decision. The hold belongs to the "
+            "patient: a physician decides to proceed, or not to proceed, which ends the session.",
+        },
+    ),
+    # Rule R3: striking the screening's own BP reading as entered in error reopens the screening
+    # (records.actions.vitals); the old screening is kept, marked superseded.
+    "rescreen": Step(
+        RESCREENABLE,
+        (S.SCREENING,),
+        "Cannot screen again: the session is {status}.",
     ),
     # Checked after `cancel`, whose message covers the states after the start.
     "no_show": Step((S.SCHEDULED,), (S.NO_SHOW,), "Cannot record a no-show: the patient has arrived."),

@@ -26,12 +26,29 @@ LOCKED_WITH_SESSION = [
     "records_order",
 ]
 
+# Clinical values are insert-only (0003, rules R2 and R3 of records/rules.py): every clinical table,
+# the sessions and the patients are never deleted; only documented columns are set, once.
+KEPT = [*LOCKED_WITH_SESSION, "records_session"]
+NEVER_DELETED = [*KEPT, "records_patient"]
+
 SQLITE_TRIGGERS = {
     *(f"{table}_no_{event}" for table in [*APPEND_ONLY, "records_addendum"] for event in ("update", "delete")),
     "records_intakeassessment_no_delete",
     *(f"{table}_locked_{event}" for table in LOCKED_WITH_SESSION for event in ("insert", "update", "delete")),
     "records_session_signed_frozen",
     "records_session_signed_no_delete",
+    # 0003
+    *(f"{table}_kept" for table in KEPT),
+    *(f"{table}_never_deleted" for table in NEVER_DELETED),
+    "records_screening_inserted_undecided",
+    "records_screening_bp_of_its_session",
+    "records_screening_cleared_below_threshold",
+    "records_administration_same_session",
+    "records_administration_inserted_running",
+    "records_administration_screening_allows",
+    "records_administrationevent_same_session",
+    "records_session_steps",
+    "records_session_step_evidence",
 }
 POSTGRESQL_TRIGGERS = {
     *(f"{table}_no_{kind}" for table in [*APPEND_ONLY, "records_addendum"] for kind in ("change", "truncate")),
@@ -39,6 +56,10 @@ POSTGRESQL_TRIGGERS = {
     "records_intakeassessment_no_truncate",
     *(f"{table}_locked" for table in LOCKED_WITH_SESSION),
     "records_session_signed_frozen",
+    # 0003: one trigger per table for INSERT, UPDATE and DELETE, and TRUNCATE refused
+    *(f"{table}_kept" for table in KEPT),
+    "records_patient_never_deleted",
+    *(f"{table}_no_truncate" for table in NEVER_DELETED),
 }
 
 
@@ -76,12 +97,24 @@ def test_every_table_with_a_session_is_locked_when_signed():
 @pytest.mark.parametrize(
     ("trigger", "model_name", "mutable"),
     [
-        ("records_session_signed_frozen", "session", {"status", "cosigned_by_id", "cosigned_at", "cosigned_name"}),
-        ("records_order_locked_update", "order", {"cosigned_by_id", "cosigned_at"}),
+        (
+            "records_session_signed_frozen",
+            "session",
+            {"status", "cosigned_by_id", "cosigned_at", "cosigned_name"},
+        ),
+        # 0002 predates the order form's key; 0003's records_order_kept freezes it, signed or not.
+        ("records_order_locked_update", "order", {"cosigned_by_id", "cosigned_at", "submission_key"}),
+        # 0003: insert-only from the moment they are written (PostgreSQL compares whole rows, to_jsonb).
+        ("records_vitalsreading_kept", "vitalsreading", set()),
+        ("records_screening_kept", "screening", set()),
+        ("records_order_kept", "order", set()),
+        ("records_administration_kept", "administration", set()),
+        ("records_sideeffect_kept", "sideeffect", set()),
+        ("records_session_kept", "session", {"status"}),  # status: records_session_steps
     ],
 )
 def test_sqlite_freeze_names_every_column(trigger, model_name, mutable):
-    """A column added to the model without a new trigger would be left unfrozen after signing."""
+    """A column added to the model without a new trigger would be left unfrozen (after signing, or at all)."""
     sql = database_triggers()[trigger]
     compared = set(re.findall(r"NEW\.(\w+) IS NOT OLD\.\1", sql))
     model = apps.get_model("records", model_name)

@@ -36,11 +36,14 @@ class Order(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     cosigned_at = models.DateTimeField(null=True, blank=True)
+    # The order form's one-time key (rule R4): the same form sent twice records one order.
+    submission_key = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["received_at", "id"]
         indexes = [models.Index(fields=["ordering_physician", "cosigned_at"], name="order_cosign_worklist_idx")]
         constraints = [
+            models.UniqueConstraint(fields=["submission_key"], name="order_submission_key_once"),
             models.CheckConstraint(condition=Q(dose_value__regex=DOSE_PATTERN), name="order_dose_value_as_written"),
             models.CheckConstraint(condition=~Q(dose_value="0"), name="order_dose_value_not_zero"),
             models.CheckConstraint(condition=Q(dose_unit__in=DoseUnit.values), name="order_dose_unit_listed"),
@@ -79,7 +82,12 @@ class AdministrationState(models.TextChoices):
 
 
 class Administration(models.Model):
-    """Giving one order (FHIR MedicationAdministration); the amount is as the nurse documents it."""
+    """Giving one order (FHIR MedicationAdministration); the amount is as the nurse documents it.
+
+    One per order (rule R4). In the database it is inserted running, only while the session's
+    current screening allows it (R3); afterwards only its state moves (running <-> paused, then
+    stopped once, with the stop's time, author and amount).
+    """
 
     session = models.ForeignKey("records.Session", on_delete=models.PROTECT, related_name="administrations")
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="administrations")
@@ -98,6 +106,8 @@ class Administration(models.Model):
     class Meta:
         ordering = ["started_at", "id"]
         constraints = [
+            # Rule R4: one administration per order (records.rules).
+            models.UniqueConstraint(fields=["order"], name="administration_one_per_order"),
             models.CheckConstraint(condition=Q(site__regex=r"\S"), name="administration_site_recorded"),
             models.CheckConstraint(condition=Q(lot_number__regex=r"\S"), name="administration_lot_recorded"),
             models.CheckConstraint(

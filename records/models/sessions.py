@@ -112,3 +112,15 @@ class Session(models.Model):
     @property
     def is_locked(self) -> bool:
         return self.signed_at is not None
+
+    @property
+    def screening(self) -> "Screening | None":
+        """The current screening (not superseded), or None before the screening.
+
+        Read from the rows `prefetch_related("screenings")` loaded when the page did so
+        (records.selectors), otherwise one query. Superseded screenings stay in `screenings`.
+        """
+        cache = getattr(self, "_prefetched_objects_cache", {})
+        if "screenings" in cache:
+            return next((s for s in cache["screenings"] if s.superseded_at is None), None)
+        return self.screenings.filter(superseded_at__isnull=True).first()

@@ -3,6 +3,7 @@ from datetime import timedelta
 
 import factory
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -26,6 +27,11 @@ def form_data(data: dict) -> dict:
     a time computed then as "in 10 minutes" may be past by the time it is posted.
     """
     return {k: local(v // timedelta(minutes=1)) if isinstance(v, timedelta) else v for k, v in data.items()}
+
+
+def later(minutes: int) -> time_machine.travel:
+    """The clock `minutes` from now, running (to age what was charted, which is never edited)."""
+    return time_machine.travel(timezone.now() + timedelta(minutes=minutes), tick=True)
 
 
 def add_readings(session, nurse, count: int):
@@ -95,10 +101,10 @@ def test_board_constant_queries(client, nurse, physician, django_assert_max_num_
 
 def test_board_polls_as_background_refresh_and_highlights_held(client, nurse, sessions, patient, make_patient):
     sessions.to(patient, "held")
-    running = sessions.to(make_patient(), "in_progress")
-    VitalsReading.objects.filter(session=running).update(measured_at=timezone.now() - timedelta(minutes=20))
+    sessions.to(make_patient(), "in_progress")
     client.force_login(nurse)
-    html = client.get(reverse("session_board")).content.decode()
+    with later(minutes=20):  # the last reading is 20 minutes old (readings are never edited to age them)
+        html = client.get(reverse("session_board")).content.decode()
     assert 'hx-get="/sessions/today/"' in html
     assert 'hx-headers=\'{"X-Background-Refresh": "1"}\'' in html
     assert "Screening held: physician decision needed" in html
@@ -113,12 +119,12 @@ def test_board_polls_as_background_refresh_and_highlights_held(client, nurse, se
 def test_board_vitals_due_uses_clinic_interval(client, nurse, sessions, patient, admin_user):
     from records.actions.clinic import clinic_settings_update
 
-    running = sessions.to(patient, "in_progress")
-    VitalsReading.objects.filter(session=running).update(measured_at=timezone.now() - timedelta(minutes=20))
+    sessions.to(patient, "in_progress")
     client.force_login(nurse)
-    assert "vitals due" in client.get(reverse("session_board")).content.decode()
-    clinic_settings_update(actor=actor_for(admin_user), vitals_interval_minutes=30)
-    assert "vitals due" not in client.get(reverse("session_board")).content.decode()
+    with later(minutes=20):
+        assert "vitals due" in client.get(reverse("session_board")).content.decode()
+        clinic_settings_update(actor=actor_for(admin_user), vitals_interval_minutes=30)
+        assert "vitals due" not in client.get(reverse("session_board")).content.decode()
 
 
 # Vitals entry ----------------------------------------------------------------------------

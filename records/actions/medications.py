@@ -1,7 +1,7 @@
 """The order as given, and its administration: start, pause, resume, stop.
 
 Nothing here proposes, computes or converts a dose: values are stored as the
-clinician wrote them (records.doses validates their form only).
+clinician wrote them (records.doses validates their form only; rule R1 in records.rules).
 """
 
 from datetime import datetime, timedelta
@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from records import workflow
 from records.actions.context import ActionRefused, Actor
+from records.actions.screening import patient_holds
 from records.actions.sessions import check_past, open_session_for_charting, transition, user_name
 from records.audit import audit_record, diff_fields
 from records.doses import DoseUnit, validate_dose_value
@@ -24,13 +25,24 @@ from records.models import (
     ClinicSettings,
     ExitKind,
     Order,
+    Patient,
     ReceivedAs,
     Route,
-    Screening,
+    ScreeningDecision,
     Session,
     User,
 )
 from records.permissions import Role, role_of
+
+
+class StartRefusedByScreening(ActionRefused):
+    """Rule R3's hard stop: the screening does not allow a start. Audited after the rollback."""
+
+    def __init__(self, message: str, *, session: Session, order: Order) -> None:
+        super().__init__(message)
+        self.session = session
+        self.patient: Patient = session.patient
+        self.order = order
 
 
 def _dose_errors(value: str, unit: str, value_field: str, unit_field: str, label: str) -> dict[str, str]:
@@ -167,19 +179,74 @@ def _check_event_time(field: str, at: datetime, after: datetime, label: str) -> 
         raise ValidationError({field: f"{label} cannot be before {timezone.localtime(after):%H:%M}."})
 
 
-@transaction.atomic
 def administration_start(
     *, actor: Actor, order: Order, site: str, lot_number: str, started_at: datetime | None = None
 ) -> Administration:
-    """Start giving an order. Nurses; refused until the screening is cleared or a physician decided to proceed."""
-    session = open_session_for_charting(actor, order.session, "start")
-    screening = Screening.objects.filter(session=session).first()
+    """Start giving an order. Nurses; refused until the session's current screening is cleared
+    or a physician decided to proceed (rule R3).
+
+    A refusal by the screening (StartRefusedByScreening) is audited in its own transaction,
+    after this action's transaction has rolled back, so the attempt leaves a trace.
+    """
+    try:
+        return _administration_start(actor=actor, order=order, site=site, lot_number=lot_number, started_at=started_at)
+    except StartRefusedByScreening as refusal:
+        _audit_start_refused(actor, refusal)
+        raise
+
+
+def _audit_start_refused(actor: Actor, refusal: StartRefusedByScreening) -> None:
+    # R6: a refusal of the hard stop is audited. Outside the refused action's transaction (which
+    # rolled back); inside a caller's own transaction it shares that transaction's fate.
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action=AuditAction.START_REFUSED,
+            patient=refusal.patient,
+            record=refusal.session,
+            changes={"order": [None, str(refusal.order.pk)]},
+            reason=str(refusal),
+        )
+
+
+def _screening_refusal(session: Session, order: Order, now: datetime) -> StartRefusedByScreening | None:
+    """Rule R3: why the session's current screening does not allow a start now, or None."""
+
+    def refused(message: str) -> StartRefusedByScreening:
+        return StartRefusedByScreening(message, session=session, order=order)
+
+    screening = session.screening
     if screening is None:
-        raise ActionRefused("Cannot start: the contraindication screening has not been recorded.")
+        return refused("Cannot start: the contraindication screening has not been recorded.")
+    if screening.bp_reading.in_error:
+        return refused(
+            "Cannot start: the screening's blood pressure was marked entered in error after the first start; "
+            "nothing more may be started in this session."
+        )
     if not screening.allows_administration:
         if screening.decision:
-            raise ActionRefused("Cannot start: the physician decided not to proceed.")
-        raise ActionRefused("Cannot start: screening is held for physician review")
+            return refused("Cannot start: the physician decided not to proceed.")
+        return refused("Cannot start: screening is held for physician review")
+    # The hold belongs to the patient: a hold or "do not proceed" in another session that the
+    # clearance did not see (a physician's proceed sees the holds carried until its decision).
+    cleared_at = screening.decided_at if screening.decision == ScreeningDecision.PROCEED else None
+    unseen = [hold for hold in patient_holds(session, at=now) if cleared_at is None or hold.at > cleared_at]
+    if unseen:
+        return refused(
+            "Cannot start: this patient has a hold in another session that a physician has not decided on here: "
+            + " / ".join(hold.text for hold in unseen)
+        )
+    return None
+
+
+@transaction.atomic
+def _administration_start(
+    *, actor: Actor, order: Order, site: str, lot_number: str, started_at: datetime | None
+) -> Administration:
+    session = open_session_for_charting(actor, order.session, "start")
+    refusal = _screening_refusal(session, order, timezone.now())
+    if refusal is not None:
+        raise refusal
     workflow.require_step(session, "administer")
     errors = {}
     if not site.strip():

@@ -1,9 +1,17 @@
-"""The contraindication screening and the physician's decision on a held one."""
+"""The contraindication screening and the physician's decision on a held one.
 
-from datetime import datetime
+Rule R3 (records.rules): nothing is administered without a cleared screening or a physician's
+decision to proceed, and the hold belongs to the patient: a screening is held, whatever its own
+answers, while the patient has an undecided hold or a "do not proceed" in another session of the
+same clinic day, or this session's earlier (superseded) screening had positive findings.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from records import workflow
@@ -28,6 +36,78 @@ from records.models import (
 ANSWER_FIELDS = ("hypertension_history", "hypertension_uncontrolled", "psychosis_history", "psychosis_current")
 
 
+@dataclass(frozen=True)
+class PatientHold:
+    """A finding outside this screening that holds it: when it arose, and what a person is told."""
+
+    at: datetime
+    text: str
+
+
+def _clinic_day(at: datetime) -> tuple[datetime, datetime]:
+    day = timezone.localdate(at)
+    zone = timezone.get_current_timezone()
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    return start, start + timedelta(days=1)
+
+
+def _session_name(session: Session) -> str:
+    return f"session {session.pk} ({timezone.localtime(session.scheduled_at):%Y-%m-%d %H:%M}, {session.chair})"
+
+
+def patient_holds(session: Session, *, at: datetime) -> list[PatientHold]:
+    """Rule R3: the holds of the patient's other sessions that hold a screening of `session` at `at`.
+
+    An undecided hold of a session still held (any day), or recorded the same clinic day (also
+    if that session has since ended), and a physician's "do not proceed" the same clinic day.
+    """
+    start, end = _clinic_day(at)
+    others = (
+        Screening.objects.filter(
+            session__patient_id=session.patient_id, superseded_at__isnull=True, outcome=ScreeningOutcome.HELD
+        )
+        .exclude(session_id=session.pk)
+        .filter(
+            Q(decision="", session__status=SessionStatus.HELD)
+            | Q(decision="", screened_at__gte=start, screened_at__lt=end)
+            | Q(decision=ScreeningDecision.DO_NOT_PROCEED, decided_at__gte=start, decided_at__lt=end)
+        )
+        .select_related("session", "bp_reading", "decided_by")
+        .order_by("screened_at", "id")
+    )
+    holds = []
+    for other in others:
+        findings = "; ".join(other.own_hold_reasons) or "held"
+        if other.decision == ScreeningDecision.DO_NOT_PROCEED:
+            decided_by = other.decided_by.printed_name if other.decided_by else ""
+            assert other.decided_at is not None  # a decision has its time (a database constraint)
+            text = (
+                f"In {_session_name(other.session)} a physician decided not to proceed "
+                f"({decided_by}, {timezone.localtime(other.decided_at):%H:%M}): {other.decision_reason} "
+                f"[findings: {findings}]"
+            )
+            holds.append(PatientHold(other.decided_at, text))
+        else:
+            text = f"In {_session_name(other.session)} the screening is held for a physician's decision: {findings}"
+            holds.append(PatientHold(other.screened_at, text))
+    return holds
+
+
+def _earlier_findings(session: Session) -> list[str]:
+    """Rule R3: the positive findings of this session's superseded screenings still hold a new one."""
+    lines = []
+    for earlier in Screening.objects.filter(session_id=session.pk, superseded_at__isnull=False).order_by(
+        "screened_at", "id"
+    ):
+        findings = earlier.positive_findings()
+        if findings:
+            lines.append(
+                f"This session's earlier screening ({timezone.localtime(earlier.screened_at):%H:%M}, superseded): "
+                + "; ".join(findings)
+            )
+    return lines
+
+
 @transaction.atomic
 def screening_record(
     *,
@@ -43,10 +123,11 @@ def screening_record(
     pregnancy: str,
     pregnancy_note: str = "",
 ) -> Screening:
-    """Record the screening: cleared only if every answer is negative and the BP is below the
-    clinic's threshold; otherwise held for a physician. Nurses; session in screening, once."""
+    """Record the screening: cleared only if every answer is negative, the BP is below the
+    clinic's threshold and the patient has no hold elsewhere (rule R3); otherwise held for a
+    physician. Nurses; session in screening, one current screening."""
     session = open_session_for_charting(actor, session, "screen")
-    if Screening.objects.filter(session=session).exists():
+    if session.screening is not None:
         raise ActionRefused("Cannot screen: this session already has its screening.")
     workflow.require_step(session, "screen")
     answers = {
@@ -76,7 +157,10 @@ def screening_record(
         Pregnancy.NOT_PREGNANT_TEST,
         Pregnancy.NOT_PREGNANT_NA,
     )
-    cleared = negative and not clinic.bp_holds(systolic, diastolic)
+    now = timezone.now()
+    # R3: the hold belongs to the patient (other sessions) and survives a rescreen (earlier screenings).
+    carried = [hold.text for hold in patient_holds(session, at=now)] + _earlier_findings(session)
+    cleared = negative and not clinic.bp_holds(systolic, diastolic) and not carried
     screening = Screening(
         session=session,
         bp_reading=reading,
@@ -86,7 +170,8 @@ def screening_record(
         bp_hold_diastolic=clinic.bp_hold_diastolic,
         outcome=ScreeningOutcome.CLEARED if cleared else ScreeningOutcome.HELD,
         screened_by=actor.user,
-        screened_at=timezone.now(),
+        screened_at=now,
+        carried_findings="\n".join(carried),
         **answers,
     )
     screening.full_clean(exclude=["screened_by"] if actor.user is None else None)
@@ -103,6 +188,7 @@ def screening_record(
                 "pregnancy": pregnancy,
                 "pregnancy_note": pregnancy_note,
                 "bp": f"{systolic}/{diastolic}",
+                "carried_findings": screening.carried_findings,
                 "outcome": screening.outcome,
             },
         ),
@@ -127,6 +213,8 @@ def screening_decide(*, actor: Actor, screening: Screening, decision: str, reaso
     screening = Screening.objects.select_for_update().get(pk=screening.pk)
     if session.is_locked:
         raise ActionRefused("Cannot decide: the session is signed and locked.")
+    if screening.superseded_at is not None:
+        raise ActionRefused("Cannot decide: this screening was superseded; decide on the session's current screening.")
     step = "decide_proceed" if decision == ScreeningDecision.PROCEED else "decide_do_not_proceed"
     if screening.outcome != ScreeningOutcome.HELD or not workflow.allowed(session, step):
         raise ActionRefused(workflow.refusal(session, step))

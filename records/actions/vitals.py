@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from records import workflow
 from records.actions.context import ActionRefused, Actor
-from records.actions.sessions import check_past, open_session_for_charting
+from records.actions.sessions import check_past, open_session_for_charting, transition
 from records.audit import audit_record, diff_fields
-from records.models import AuditAction, Session, VitalsReading
+from records.models import AuditAction, Screening, Session, VitalsReading
 from records.models.vitals import NUMERIC_VITALS
 from records.vital_limits import IMPOSSIBLE
 
@@ -98,8 +98,18 @@ def vitals_record(
 
 @transaction.atomic
 def vitals_mark_entered_in_error(*, actor: Actor, reading: VitalsReading, reason: str) -> VitalsReading:
-    """Mark a reading entered in error (it stays visible, struck through). Nurses; session unsigned."""
-    open_session_for_charting(actor, reading.session, "mark a reading entered in error")
+    """Mark a reading entered in error (it stays visible, struck through). Nurses; session unsigned.
+
+    Never refused for being inconvenient: a wrong value may always be marked wrong (rule R2).
+    When it is the blood pressure of the session's current screening (rule R3):
+    - before the start (cleared or held), the screening is marked superseded (kept, with who and
+      why) and the session goes back to screening, to be screened again;
+    - after the start, or once the session has ended, the status stays as it is: what was given
+      was given on the screening as it stood, and stopping it is the nurse's clinical call. The
+      screening stays, its BP struck, and nothing more may be started in this session (the start
+      action and the database refuse it).
+    """
+    session = open_session_for_charting(actor, reading.session, "mark a reading entered in error")
     reading = VitalsReading.objects.select_for_update().get(pk=reading.pk)
     reason = reason.strip()
     if not reason:
@@ -110,12 +120,32 @@ def vitals_mark_entered_in_error(*, actor: Actor, reading: VitalsReading, reason
     reading.entered_in_error_by = actor.user
     reading.entered_in_error_reason = reason
     reading.save(update_fields=["entered_in_error_at", "entered_in_error_by", "entered_in_error_reason"])
+    screening = Screening.objects.select_for_update().filter(bp_reading=reading, superseded_at__isnull=True).first()
     audit_record(
         actor=actor,
         action=AuditAction.ENTERED_IN_ERROR,
-        patient=reading.session.patient,
+        patient=session.patient,
         record=reading,
-        changes={"entered_in_error": [False, True]},
+        changes={"entered_in_error": [False, True], **({"screening_bp": [None, screening.pk]} if screening else {})},
         reason=reason,
     )
+    if screening is not None and workflow.allowed(session, "rescreen"):
+        _rescreen(actor, session, screening, reason)
     return reading
+
+
+def _rescreen(actor: Actor, session: Session, screening: Screening, reason: str) -> None:
+    """R3: the screening whose BP was struck is superseded; the session is screened again."""
+    screening.superseded_at = timezone.now()
+    screening.superseded_by = actor.person
+    screening.superseded_reason = f"Its blood pressure reading was marked entered in error: {reason}"
+    screening.save(update_fields=["superseded_at", "superseded_by", "superseded_reason"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.RESCREEN,
+        patient=session.patient,
+        record=screening,
+        changes={"superseded": [False, True]},
+        reason=screening.superseded_reason,
+    )
+    transition(actor=actor, session=session, step="rescreen", action=AuditAction.RESCREEN, reason=reason)

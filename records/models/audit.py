@@ -24,9 +24,12 @@ class AuditAction(models.TextChoices):
     BEGIN_SCREENING = "begin_screening", "Begin screening"
     SCREEN = "screen", "Screen"
     SCREENING_DECISION = "screening_decision", "Screening decision"
+    RESCREEN = "rescreen", "Screening reopened"
     CANCEL = "cancel", "Cancel"
     NO_SHOW = "no_show", "No-show"
     ADMINISTRATION_START = "administration_start", "Start administration"
+    # Rule R3's hard stop refused a start (written even though the refused action rolled back).
+    START_REFUSED = "start_refused", "Start refused by the screening"
     ADMINISTRATION_PAUSE = "administration_pause", "Pause administration"
     ADMINISTRATION_RESUME = "administration_resume", "Resume administration"
     ADMINISTRATION_STOP = "administration_stop", "Stop administration"

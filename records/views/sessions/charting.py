@@ -30,7 +30,7 @@ from records.forms.sessions import (
     SideEffectResolveForm,
     now_local,
 )
-from records.models import ScreeningOutcome
+from records.models import ScreeningOutcome, SessionStatus
 from records.selectors import session_get
 from records.views.common import permission_required, run_action
 from records.views.sessions.page import (
@@ -266,6 +266,12 @@ def session_vitals_error(request, pk: int):
             refusal_as_message=True,
             success="Reading marked entered in error.",
         )
+        before = session.status
+        session.refresh_from_db(fields=["status"])
+        if result and before != session.status == SessionStatus.SCREENING:
+            messages.warning(
+                request, "That was the screening's blood pressure: the session is back to screening. Screen again."
+            )
         if result or result.refused:
             return redirect(detail_url(session, "vitals"))
     messages.error(request, "Not marked: give the reason the reading is wrong.")

@@ -5,6 +5,7 @@ clinician wrote them (records.doses validates their form only; rule R1 in record
 """
 
 from datetime import datetime, timedelta
+from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -33,6 +34,14 @@ from records.models import (
     User,
 )
 from records.permissions import Role, role_of
+
+
+class OrderAlreadyRecorded(ActionRefused):
+    """The order form was sent again with the key of an order already recorded (rule R4)."""
+
+    def __init__(self, order: Order) -> None:
+        super().__init__("This order is already recorded: the form was sent twice, and it was saved once.")
+        self.order = order
 
 
 class StartRefusedByScreening(ActionRefused):
@@ -72,13 +81,22 @@ def order_document(
     outside_prescriber: str = "",
     read_back_confirmed: bool = False,
     rate_text: str = "",
+    submission_key: UUID | None = None,
 ) -> Order:
     """Document an order exactly as given. Nurses; from arrival until recovery, session unsigned.
 
+    The dose is stored exactly as written, never filled in or computed (rule R1).
     Verbal and telephone orders need read-back confirmed and a clinic physician,
-    and get a co-signature deadline from the clinic settings.
+    and get a co-signature deadline from the clinic settings. `submission_key` is the
+    order form's one-time key: a second submit of the same form is refused with
+    OrderAlreadyRecorded, and nothing is written (rule R4).
     """
     session = open_session_for_charting(actor, session, "document an order")
+    # R4: the session row is locked, so a concurrent second submit waits here and then sees the first.
+    if submission_key is not None:
+        existing = Order.objects.filter(submission_key=submission_key).first()
+        if existing is not None:
+            raise OrderAlreadyRecorded(existing)
     workflow.require_step(session, "document_order")
     outside_prescriber = " ".join(outside_prescriber.split())
     errors = _dose_errors(dose_value, dose_unit, "dose_value", "dose_unit", "Dose")
@@ -125,6 +143,7 @@ def order_document(
         documented_by=actor.user,
         documented_at=now,
         cosign_due_at=now + timedelta(hours=ClinicSettings.current().verbal_order_cosign_hours) if verbal else None,
+        submission_key=submission_key,
     )
     order.full_clean(exclude=["documented_by"] if actor.user is None else None)
     order.save()
@@ -182,8 +201,8 @@ def _check_event_time(field: str, at: datetime, after: datetime, label: str) -> 
 def administration_start(
     *, actor: Actor, order: Order, site: str, lot_number: str, started_at: datetime | None = None
 ) -> Administration:
-    """Start giving an order. Nurses; refused until the session's current screening is cleared
-    or a physician decided to proceed (rule R3).
+    """Start giving an order. Nurses; once per order (rule R4), and refused until the session's
+    current screening is cleared or a physician decided to proceed (rule R3).
 
     A refusal by the screening (StartRefusedByScreening) is audited in its own transaction,
     after this action's transaction has rolled back, so the attempt leaves a trace.
@@ -244,6 +263,17 @@ def _administration_start(
     *, actor: Actor, order: Order, site: str, lot_number: str, started_at: datetime | None
 ) -> Administration:
     session = open_session_for_charting(actor, order.session, "start")
+    # R4: lock the order row; a second start of the same order (a double click, two requests) waits
+    # here until the first commits, then sees its administration and is refused.
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if order.session_id != session.pk:
+        raise ActionRefused("Cannot start: the order belongs to another session.")
+    started = Administration.objects.filter(order=order).select_related("started_by").first()
+    if started is not None:
+        raise ActionRefused(
+            f"Cannot start: this order was already started at {timezone.localtime(started.started_at):%H:%M} "
+            f"by {user_name(started.started_by)}; document a new order to give more."
+        )
     refusal = _screening_refusal(session, order, timezone.now())
     if refusal is not None:
         raise refusal

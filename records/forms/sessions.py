@@ -4,6 +4,8 @@ No dose field has an initial value, and no form is filled from an earlier order
 or session: the clinician types what the order says.
 """
 
+import uuid
+
 from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row
@@ -262,8 +264,11 @@ class OrderForm(forms.Form):
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3, **CLINICAL_VALUE}),
     )
+    # One key per opening of the form (rule R4): the same form sent twice records one order.
+    submission_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("submission_key", uuid.uuid4())
         super().__init__(*args, **kwargs)
         self.fields["ordering_physician"].queryset = _staff(Role.PHYSICIAN)
         self.fields["received_as"].error_messages["required"] = "Choose written, verbal or telephone."
@@ -274,7 +279,20 @@ class OrderForm(forms.Form):
             Row(Column("medication"), Column("dose_value"), Column("dose_unit"), Column("route")),
             "rate_text",
             "order_text",
+            "submission_key",
         )
+
+    def clean_submission_key(self) -> uuid.UUID | None:
+        try:
+            return uuid.UUID(self.cleaned_data["submission_key"])
+        except ValueError:
+            return None
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("submission_key") is None:
+            self.add_error(None, "This form is out of date: open the order form again and enter the order.")
+        return cleaned
 
 
 class AdministrationStartForm(forms.Form):

@@ -1,4 +1,5 @@
 import re
+import uuid
 from datetime import timedelta
 
 import factory
@@ -264,6 +265,7 @@ def test_dose_shown_exactly_as_entered(client, nurse, sessions, patient):
 
 def order_post(physician, **overrides):
     data = {
+        "submission_key": str(uuid.uuid4()),  # one per opening of the form
         "ordering_physician": physician.pk,
         "received_as": "written",
         "received_at": local(-5),

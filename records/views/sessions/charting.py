@@ -137,14 +137,19 @@ def session_order_new(request, pk: int):
     form = OrderForm(request.POST or None, initial={"received_at": now_local()})
 
     def call(actor, session, data):
-        med.order_document(actor=actor, session=session, **data)
+        try:
+            med.order_document(actor=actor, session=session, **data)
+        except med.OrderAlreadyRecorded as exc:  # the same form sent twice: one order, and say so
+            messages.info(request, str(exc))
+        else:
+            messages.success(request, "Order documented.")
 
     return form_page_post(
         request,
         session,
         form,
         call,
-        "Order documented.",
+        "",
         "Document the order as given",
         "Save order",
         "orders",

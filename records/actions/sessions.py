@@ -29,7 +29,10 @@ def lock_session(session: Session) -> Session:
 
 
 def open_session_for_charting(actor: Actor, session: Session, verb: str = "chart") -> Session:
-    """Lock the session and refuse if it is signed: the check every charting action makes first."""
+    """Lock the session and refuse if it is signed: the check every charting action makes first.
+
+    Rule R2 (records.rules): a signed session is locked. The row lock also serialises two
+    requests on one session (R4: a double click waits for the first and then sees it)."""
     require_permission(actor, "chart_session", "Only a nurse may chart a session.")
     current = lock_session(session)
     if current.is_locked:
@@ -55,7 +58,7 @@ def columns(values: Mapping[str, object]) -> dict[str, object]:
 
 
 def check_past(field: str, value: datetime, label: str) -> None:
-    """Refuse a clinical time in the future (beyond a minute's clock skew)."""
+    """Refuse a clinical time in the future (beyond a minute's clock skew). Rule R5 (records.rules)."""
     if value > timezone.now() + timedelta(seconds=CLOCK_SKEW_SECONDS):
         raise ValidationError({field: f"{label} cannot be in the future."})
 
@@ -76,7 +79,8 @@ def transition(
     also: Mapping[str, Sequence[object]] | None = None,
 ) -> Session:
     """Move a locked session along `step` of records.workflow's table and audit the change
-    (and any extra field changes). Refuses a step the session's status does not allow;
+    (and any extra field changes); rules R2 and R6 (the database holds the same steps, 0003).
+    Refuses a step the session's status does not allow;
     `to` chooses the result of a step that has several (the screening: cleared or held).
     `also`: more entries for the audit event's changes (a signature's seal)."""
     workflow.require_step(session, step)
@@ -278,7 +282,7 @@ def addendum_add(*, actor: Actor, session: Session, text: str, reason: str) -> A
 
 @transaction.atomic
 def session_view(*, actor: Actor, session: Session, what: str = "session page") -> None:
-    """Record that the actor opened a session's chart. Anyone allowed to read sessions."""
+    """Record that the actor opened a session's chart (rule R6). Anyone allowed to read sessions."""
     require_permission(actor, "view_session")
     audit_record(actor=actor, action=AuditAction.VIEW, patient=session.patient, record=session, reason=what)
 

@@ -73,7 +73,7 @@ def audit_record(
     reason: str = "",
     username: str = "",
 ) -> AuditEvent:
-    """Append one audit event. Call it inside the action's transaction."""
+    """Append one audit event. Call it inside the action's transaction (rule R6 in records.rules)."""
     action = AuditAction(action)  # an unknown kind of event is a programming error: refuse it
     if record is not None:
         record_type = record_type or record._meta.model_name or ""

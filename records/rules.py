@@ -177,7 +177,7 @@ RULES: tuple[Rule, ...] = (
         text="Every write and every read of patient data is audited, in the same transaction as the write; a "
         "refusal of the hard stop is audited too, and the audit log is append-only and hash-chained.",
         action_checks=(
-            "records.actions.audit.audit_record",
+            "records.audit.audit_record",
             "records.actions.sessions.session_view",
             "records.actions.medications.administration_start",
             "records.seals",

@@ -43,6 +43,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "view_intakeassessment",
             "view_outcomereport",
             "add_outcomereport",
+            # Readings from bedside monitors: the unmatched list (accepting one is charting).
+            "view_devicereading",
         }
     ),
     # The candidacy assessment is the physician's: nurses read it.
@@ -66,7 +68,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         }
     ),
     Role.ADMIN: frozenset(
-        {"view_audit_log", "verify_audit_chain", "manage_accounts", "view_clinicsettings", "change_clinicsettings"}
+        {
+            "view_audit_log",
+            "verify_audit_chain",
+            "manage_accounts",
+            "view_clinicsettings",
+            "change_clinicsettings",
+            # Registering bedside monitors at chairs (no patient data).
+            "view_monitor",
+            "add_monitor",
+            "change_monitor",
+        }
     ),
 }
 

@@ -24,6 +24,8 @@ LOCKED_WITH_SESSION = [
     "records_sideeffect",
     "records_discharge",
     "records_order",
+    # Monitor readings offered to a session: their acceptance or rejection is part of the chart.
+    "records_devicereading",
 ]
 
 # Clinical values are insert-only (0003, rules R2 and R3 of records/rules.py): every clinical table,

@@ -207,6 +207,8 @@ def session_sign(*, actor: Actor, session: Session) -> Session:
     workflow.require_step(session, "sign")
     if session.administrations.exclude(state="stopped").exists():
         raise ActionRefused("Cannot sign: an administration is still running or paused.")
+    if session.device_readings.filter(state="pending").exists():
+        raise ActionRefused("Cannot sign: readings from the monitor await a decision; reject the ones not to chart.")
     lock_orders(session)
     now = timezone.now()
     signature = {"signed_by": actor.user, "signed_at": now, "signed_name": actor.user.printed_name}

@@ -14,7 +14,7 @@ from records.actions.context import ActionRefused, Actor
 from records.actions.sessions import check_past, open_session_for_charting, transition
 from records.audit import audit_record, diff_fields
 from records.models import AuditAction, Screening, Session, VitalsReading
-from records.models.vitals import NUMERIC_VITALS
+from records.models.vitals import NUMERIC_VITALS, Source
 from records.vital_limits import IMPOSSIBLE
 
 READING_FIELDS = (*NUMERIC_VITALS, "dissociation", "note")
@@ -52,9 +52,20 @@ def check_vitals(values: Mapping[str, VitalValue]) -> None:
 
 
 def create_reading(
-    *, actor: Actor, session: Session, measured_at: datetime, phase: str, **values: VitalValue
+    *,
+    actor: Actor,
+    session: Session,
+    measured_at: datetime,
+    phase: str,
+    source: str = Source.TYPED,
+    device_id: str = "",
+    **values: VitalValue,
 ) -> VitalsReading:
-    """Write one reading on an already locked, open session (shared with the screening)."""
+    """Write one reading on an already locked, open session (shared with the screening).
+
+    A reading from a monitor (source "device") names the device; the nurse whose
+    acceptance charts it is its acceptor (records.actions.devices).
+    """
     unknown = set(values) - set(READING_FIELDS)
     if unknown:
         raise TypeError(f"Not a vitals field: {sorted(unknown)}")
@@ -62,12 +73,16 @@ def create_reading(
     check_vitals(values)
     if isinstance(values.get("temperature"), float):
         values["temperature"] = Decimal(str(values["temperature"]))
+    from_device = source == Source.DEVICE
     reading = VitalsReading(
         session=session,
         measured_at=measured_at,
         entered_at=timezone.now(),
         entered_by=actor.user,
         phase=phase,
+        source=source,
+        device_id=device_id if from_device else "",
+        accepted_by=actor.user if from_device else None,
         **{k: ("" if v is None and k in ("dissociation", "note") else v) for k, v in values.items()},
     )
     reading.full_clean(exclude=["entered_by"] if actor.user is None else None)
@@ -77,23 +92,50 @@ def create_reading(
         action=AuditAction.CREATE,
         patient=session.patient,
         record=reading,
-        changes=diff_fields({}, {"measured_at": measured_at, "phase": phase, **values}),
+        changes=diff_fields(
+            {},
+            {
+                "measured_at": measured_at,
+                "phase": phase,
+                **values,
+                **({"source": source, "device_id": device_id} if from_device else {}),
+            },
+        ),
     )
     return reading
 
 
 @transaction.atomic
 def vitals_record(
-    *, actor: Actor, session: Session, measured_at: datetime, phase: str, **values: VitalValue
+    *,
+    actor: Actor,
+    session: Session,
+    measured_at: datetime,
+    phase: str,
+    source: str = Source.TYPED,
+    device_id: str = "",
+    **values: VitalValue,
 ) -> VitalsReading:
     """Chart a vitals reading. Nurses; the patient must be in the chair and the session unsigned.
 
     Impossible values are refused with the accepted range; values outside the
     clinic's reference ranges are saved (and flagged where they are shown).
+    Typed readings and accepted device readings (source "device", with the device's
+    identity; the nurse is the acceptor) both come through here.
     """
     session = open_session_for_charting(actor, session, "chart vitals")
     workflow.require_step(session, "chart_vitals")
-    return create_reading(actor=actor, session=session, measured_at=measured_at, phase=phase, **values)
+    if source == Source.DEVICE and not device_id.strip():
+        raise ValidationError({"device_id": "A reading from a device names the device."})
+    return create_reading(
+        actor=actor,
+        session=session,
+        measured_at=measured_at,
+        phase=phase,
+        source=source,
+        device_id=device_id,
+        **values,
+    )
 
 
 @transaction.atomic

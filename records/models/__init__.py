@@ -2,6 +2,7 @@ from records.models.accounts import RecoveryCode, User
 from records.models.addenda import Addendum
 from records.models.audit import DISCLOSURE_ACTIONS, AuditAction, AuditEvent, AuditVerification, VerificationResult
 from records.models.clinic import ClinicSettings
+from records.models.devices import DeviceReading, DeviceReadingState, Monitor, RejectReason
 from records.models.discharge import Discharge
 from records.models.intake import IntakeAssessment, IntakeRevision
 from records.models.medications import (
@@ -17,7 +18,7 @@ from records.models.patients import Patient, Sex
 from records.models.screening import Answer, Pregnancy, Screening, ScreeningDecision, ScreeningOutcome
 from records.models.sessions import ExitKind, Route, Session, SessionStatus
 from records.models.side_effects import Severity, SideEffect, SideEffectKind
-from records.models.vitals import Dissociation, Phase, VitalsReading
+from records.models.vitals import Dissociation, Phase, Source, VitalsReading
 
 __all__ = [
     "DISCLOSURE_ACTIONS",
@@ -31,11 +32,14 @@ __all__ = [
     "AuditEvent",
     "AuditVerification",
     "ClinicSettings",
+    "DeviceReading",
+    "DeviceReadingState",
     "Discharge",
     "Dissociation",
     "ExitKind",
     "IntakeAssessment",
     "IntakeRevision",
+    "Monitor",
     "Order",
     "OutcomeReport",
     "Patient",
@@ -43,6 +47,7 @@ __all__ = [
     "Pregnancy",
     "ReceivedAs",
     "RecoveryCode",
+    "RejectReason",
     "Route",
     "Screening",
     "ScreeningDecision",
@@ -53,6 +58,7 @@ __all__ = [
     "Sex",
     "SideEffect",
     "SideEffectKind",
+    "Source",
     "User",
     "VerificationResult",
     "VitalsReading",

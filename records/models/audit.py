@@ -51,6 +51,11 @@ class AuditAction(models.TextChoices):
     EXPORT = "export", "Export"
     DISCLOSURE = "disclosure", "Disclosure"
     VERIFY = "verify", "Chain verification"
+    # Readings from bedside monitors (records.actions.devices).
+    DEVICE_ACCEPT = "device_accept", "Accept device reading"
+    DEVICE_REJECT = "device_reject", "Reject device reading"
+    DEVICE_ASSIGN = "device_assign", "Assign device reading"
+    DEVICE_DISMISS = "device_dismiss", "Dismiss device reading"
 
 
 # The kinds that make up the accounting of disclosures.

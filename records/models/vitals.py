@@ -11,6 +11,11 @@ class Phase(models.TextChoices):
     POST = "post", "Post"
 
 
+class Source(models.TextChoices):
+    TYPED = "typed", "Typed"
+    DEVICE = "device", "Device"
+
+
 class Dissociation(models.TextChoices):
     NONE = "none", "None"
     MILD = "mild", "Mild"
@@ -62,6 +67,13 @@ class VitalsReading(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     entered_in_error_reason = models.CharField(max_length=500, blank=True)
+    # Where the values came from: typed by the nurse, or sent by a monitor and accepted
+    # by the nurse (records.actions.devices). A device row names the device and its acceptor.
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.TYPED)
+    device_id = models.CharField("Device", max_length=199, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
 
     class Meta:
         ordering = ["measured_at", "id"]
@@ -82,6 +94,11 @@ class VitalsReading(models.Model):
                 ),
                 name="vitals_entered_in_error_has_who_and_reason",
             ),
+            models.CheckConstraint(
+                condition=Q(source="typed", device_id="", accepted_by__isnull=True)
+                | Q(source="device", device_id__regex=r"\S", accepted_by__isnull=False),
+                name="vitals_device_source_names_device_and_acceptor",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -90,3 +107,7 @@ class VitalsReading(models.Model):
     @property
     def in_error(self) -> bool:
         return self.entered_in_error_at is not None
+
+    @property
+    def from_device(self) -> bool:
+        return self.source == Source.DEVICE

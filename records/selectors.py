@@ -237,7 +237,7 @@ def session_get(*, user: Reader, pk: int) -> Session:
         Prefetch("screenings", queryset=_screenings_queryset()),
         Prefetch(
             "readings",
-            queryset=VitalsReading.objects.select_related("entered_by", "entered_in_error_by").order_by(
+            queryset=VitalsReading.objects.select_related("entered_by", "entered_in_error_by", "accepted_by").order_by(
                 "measured_at", "id"
             ),
         ),

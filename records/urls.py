@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
-from records.views import accounts, audit, auth, clinic, home, patients, reauth, review, worklists
+from records.views import accounts, audit, auth, clinic, devices, home, patients, reauth, review, worklists
 from records.views.sessions import board, charting, page, signing
 
 urlpatterns = [
@@ -28,6 +28,27 @@ urlpatterns = [
     path("patients/<int:pk>/sessions/new/", board.patient_session_new, name="patient_session_new"),
     path("sessions/today/", board.session_board, name="session_board"),
     path("sessions/<int:pk>/", page.session_detail, name="session_detail"),
+    path(
+        "sessions/today/device-readings/",
+        devices.session_board_device_readings,
+        name="session_board_device_readings",
+    ),
+    path("sessions/<int:pk>/device-readings/", devices.session_device_readings, name="session_device_readings"),
+    path(
+        "sessions/<int:pk>/device-readings/accept/",
+        devices.session_device_reading_accept,
+        name="session_device_reading_accept",
+    ),
+    path(
+        "sessions/<int:pk>/device-readings/reject/",
+        devices.session_device_reading_reject,
+        name="session_device_reading_reject",
+    ),
+    path("device-readings/unmatched/", devices.device_readings_unmatched, name="device_readings_unmatched"),
+    path("device-readings/assign/", devices.device_reading_assign_view, name="device_reading_assign"),
+    path("device-readings/dismiss/", devices.device_reading_dismiss_view, name="device_reading_dismiss"),
+    path("monitors/", devices.monitor_list, name="monitor_list"),
+    path("monitors/<int:pk>/active/", devices.monitor_set_active_view, name="monitor_set_active"),
     path("sessions/<int:pk>/arrive/", charting.session_arrive_view, name="session_arrive"),
     path("sessions/<int:pk>/begin-screening/", charting.session_begin_screening_view, name="session_begin_screening"),
     path("sessions/<int:pk>/cancel/", charting.session_cancel_view, name="session_cancel"),

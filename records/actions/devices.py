@@ -394,3 +394,15 @@ def device_reading_dismiss(*, actor: Actor, reading: DeviceReading, reason: str)
         reason=reason,
     )
     return reading
+
+
+@transaction.atomic
+def unmatched_readings_view(*, actor: Actor, session_count: int) -> None:
+    """Record that a nurse opened the unmatched list (it names the patients in the chairs, to assign to)."""
+    require_permission(actor, "view_devicereading", "Only nurses see readings no session has claimed.")
+    audit_record(
+        actor=actor,
+        action=AuditAction.VIEW,
+        record_type="unmatched_device_readings",
+        changes={"sessions": [None, session_count]},
+    )

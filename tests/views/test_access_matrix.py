@@ -38,6 +38,11 @@ ACCESS = {
     "session_board": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 403},
     "session_detail": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 403},
     "session_screening": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 403, ADMIN: 403},
+    # Readings from bedside monitors: the polled sections, the unmatched list, the monitors page.
+    "session_device_readings": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 403},
+    "session_board_device_readings": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 403},
+    "device_readings_unmatched": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 403, ADMIN: 403},
+    "monitor_list": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 403, ADMIN: 200},
     "session_screening_decision": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 200, ADMIN: 403},
     "session_order_new": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 403, ADMIN: 403},
     "session_discharge": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 403, ADMIN: 403},
@@ -58,6 +63,11 @@ ACCESS = {
             "session_sign",
             "session_cosign",
             "session_addendum",
+            "session_device_reading_accept",
+            "session_device_reading_reject",
+            "device_reading_assign",
+            "device_reading_dismiss",
+            "monitor_set_active",
         )
     },
     "clinic_settings": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 200},
@@ -97,8 +107,11 @@ def test_every_url_has_an_expectation():
 
 
 @pytest.fixture
-def url_kwargs(patient, nurse, sessions):
+def url_kwargs(patient, nurse, sessions, system_actor):
     """Real objects for every URL parameter, chosen by the parameter's meaning."""
+    from records.actions.devices import monitor_register
+
+    monitor = monitor_register(actor=system_actor, device_id="MATRIX-MONITOR", chair="Chair 9")
     held = sessions.to(patient, "held")
     verbal = sessions.order(sessions.to(patient, "cleared"), received_as="verbal", read_back_confirmed=True)
     objects = {
@@ -106,6 +119,7 @@ def url_kwargs(patient, nurse, sessions):
         "account": {"pk": nurse.pk},
         "session": {"pk": held.pk},
         "order": {"pk": verbal.pk},
+        "monitor": {"pk": monitor.pk},
     }
 
     def kwargs_for(name: str) -> dict:

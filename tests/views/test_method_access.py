@@ -10,7 +10,19 @@ import pytest
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from records.models import AuditEvent, ClinicSettings, Order, Patient, RecoveryCode, Session, User, VitalsReading
+from records.actions.devices import monitor_register
+from records.models import (
+    AuditEvent,
+    ClinicSettings,
+    DeviceReading,
+    Monitor,
+    Order,
+    Patient,
+    RecoveryCode,
+    Session,
+    User,
+    VitalsReading,
+)
 from records.permissions import role_of
 from tests.views.test_access_matrix import ADMIN, ANON, LOGIN, NURSE, PHYSICIAN, _flat_patterns, project_url_names
 
@@ -90,10 +102,20 @@ METHOD_ACCESS = {
     "physician_worklist": {"GET": row(LOGIN, 403, 200, 403), "POST": NOT_ALLOWED},
     # The ordering physician is first asked to confirm it is them (200, the confirmation page).
     "order_cosign": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 403, 200, 403)},
+    # Bedside monitors. An empty decision POST: back to the page with the message (302).
+    "session_device_readings": {"GET": CLINICAL, "POST": NOT_ALLOWED},
+    "session_board_device_readings": {"GET": CLINICAL, "POST": NOT_ALLOWED},
+    "session_device_reading_accept": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 302, 403, 403)},
+    "session_device_reading_reject": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 302, 403, 403)},
+    "device_readings_unmatched": {"GET": row(LOGIN, 200, 403, 403), "POST": NOT_ALLOWED},
+    "device_reading_assign": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 302, 403, 403)},
+    "device_reading_dismiss": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 302, 403, 403)},
+    "monitor_list": {"GET": ADMIN_ONLY, "POST": ADMIN_ONLY},
+    "monitor_set_active": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 403, 403, 302)},
 }
 
 
-def url_for(name: str, *, patient, account, session=None, order=None) -> str:
+def url_for(name: str, *, patient, account, session=None, order=None, monitor=None) -> str:
     """The URL of `name` with real objects for its parameters, chosen by the name's first word.
 
     Same convention as `url_kwargs` in test_access_matrix: add an entry for a new kind of object.
@@ -106,6 +128,8 @@ def url_for(name: str, *, patient, account, session=None, order=None) -> str:
         objects["session"] = {"pk": session.pk}
     if order is not None:
         objects["order"] = {"pk": order.pk}
+    if monitor is not None:
+        objects["monitor"] = {"pk": monitor.pk}
     return reverse(name, kwargs=objects[name.split("_")[0]])
 
 
@@ -129,6 +153,8 @@ def snapshot(target):
         VitalsReading.objects.count(),
         Order.objects.count(),
         ClinicSettings.objects.count(),
+        list(Monitor.objects.order_by("pk").values_list("pk", "chair", "active")),
+        list(DeviceReading.objects.order_by("pk").values_list("pk", "state", "session_id")),
     )
 
 
@@ -136,7 +162,7 @@ def snapshot(target):
 @pytest.mark.parametrize("method", ["GET", "POST"])
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("name", sorted(METHOD_ACCESS))
-def test_method_by_role(client, make_user, patient, nurse, sessions, name, role, method):
+def test_method_by_role(client, make_user, patient, nurse, sessions, system_actor, name, role, method):
     from tests.conftest import verified_device
 
     verified_device(nurse)
@@ -144,7 +170,8 @@ def test_method_by_role(client, make_user, patient, nurse, sessions, name, role,
         client.force_login(make_user(role))
     held = sessions.to(patient, "held")
     verbal = sessions.order(sessions.to(patient, "cleared"), received_as="verbal", read_back_confirmed=True)
-    url = url_for(name, patient=patient, account=nurse, session=held, order=verbal)
+    monitor = monitor_register(actor=system_actor, device_id="MATRIX-MONITOR", chair="Chair 9")
+    url = url_for(name, patient=patient, account=nurse, session=held, order=verbal, monitor=monitor)
     before = snapshot(nurse)
     denied_before = AuditEvent.objects.filter(action="access_denied").count()
 

@@ -1,0 +1,70 @@
+/*
+ * Readings from bedside monitors, on the session page and the board.
+ *
+ * The sections marked data-device-readings poll with htmx (a background refresh).
+ * This script:
+ * - holds a poll back while the nurse is choosing a reason to reject a reading
+ *   (an open "Reject…" form, or focus in one of its fields), so the refresh never
+ *   takes away what she is doing;
+ * - gives the keyboard one key per decision: with focus on a pending reading's
+ *   row (its Accept button, its Reject… button), A accepts it and R opens its
+ *   reasons. The oldest pending reading's Accept button also has accesskey "a"
+ *   (Alt+A in Chrome and Edge, Alt+Shift+A in Firefox, Ctrl+Option+A on a Mac);
+ * - after an accept or reject, puts focus on the next pending reading's Accept
+ *   button (or the section's heading when none is left), so the next decision
+ *   is one more key.
+ */
+(function () {
+  "use strict";
+
+  var decidedHere = false;
+
+  function section(el) {
+    return el && el.closest ? el.closest("[data-device-readings]") : null;
+  }
+
+  function typing(el) {
+    return el && el.matches && el.matches("input:not([type=radio]):not([type=hidden]), select, textarea");
+  }
+
+  document.body.addEventListener("htmx:beforeRequest", function (evt) {
+    var elt = evt.detail.elt;
+    if (!elt.matches || !elt.matches("[data-device-readings]")) {
+      if (section(elt)) { decidedHere = true; }
+      return;
+    }
+    var busy = elt.querySelector("details[open]") || (elt.contains(document.activeElement) && typing(document.activeElement));
+    if (busy) { evt.preventDefault(); }
+  });
+
+  document.body.addEventListener("htmx:afterSettle", function (evt) {
+    var target = evt.detail.target;
+    if (!decidedHere || !target || target.id !== "device-readings") { return; }
+    decidedHere = false;
+    var current = document.getElementById("device-readings");
+    if (!current) { return; }
+    var next = current.querySelector("[data-device-accept]") || current.querySelector("[data-device-reject]");
+    (next || current.querySelector("h2")).focus();
+  });
+
+  document.addEventListener("keydown", function (evt) {
+    if (evt.ctrlKey || evt.metaKey || evt.altKey || typing(evt.target)) { return; }
+    if (evt.target.closest && evt.target.closest("details[open]")) { return; }
+    var key = (evt.key || "").toLowerCase();
+    if (key !== "a" && key !== "r") { return; }
+    var row = evt.target.closest ? evt.target.closest("[data-device-reading]") : null;
+    if (!row) { return; }
+    if (key === "a") {
+      var accept = row.querySelector("[data-device-accept]");
+      if (accept) { evt.preventDefault(); accept.click(); }
+    } else {
+      var details = row.querySelector("details");
+      if (details) {
+        evt.preventDefault();
+        details.open = true;
+        var first = details.querySelector("input[type=radio]");
+        if (first) { first.focus(); }
+      }
+    }
+  });
+})();

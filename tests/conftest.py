@@ -31,6 +31,24 @@ def pytest_configure(config):
     }
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, request):
+    """On SQLite, a test database in a file when a collected test needs a second process to share it.
+
+    The monitor listener's tests run it as its own process (marker `separate_process`);
+    an in-memory database cannot be shared with one. Other runs keep the in-memory database.
+    """
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] != "django.db.backends.sqlite3":
+        return
+    if not any(item.get_closest_marker("separate_process") for item in request.session.items):
+        return
+    worker = getattr(request.config, "workerinput", {}).get("workerid", "main")
+    path = settings.BASE_DIR / "var" / f"test_{worker}.sqlite3"
+    path.parent.mkdir(exist_ok=True)
+    database.setdefault("TEST", {})["NAME"] = str(path)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _flush_past_protective_triggers():
     """Transactional tests empty the tables afterwards; the triggers would refuse that."""

@@ -223,9 +223,10 @@ def parse(raw: bytes) -> Parsed:
         except InvalidOperation:
             problems.append(Problem(where, f"{raw_value!r} is not a number."))
             continue
-        units = [u for u in (_field(segment, 6, 1), _field(segment, 6, 4)) if u]
-        if not any(observation.unit.accepts(u) for u in units):
-            sent = " / ".join(units) or "no unit"
+        # The unit's identifier (OBX-6.1, or its MDC reference id alone in 6.2), or the alternate (6.4/6.5).
+        units = [_field(segment, 6, 1) or _field(segment, 6, 2), _field(segment, 6, 4) or _field(segment, 6, 5)]
+        if not any(u and observation.unit.accepts(u) for u in units):
+            sent = " ".join(u for u in (_field(segment, 6, 1), _field(segment, 6, 2)) if u) or "no unit"
             problems.append(
                 Problem(
                     where,

@@ -1,0 +1,1 @@
+from tests.mllp import listener  # noqa: F401  (fixture: the listener as its own process)

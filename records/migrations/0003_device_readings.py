@@ -54,12 +54,30 @@ CREATE TRIGGER records_devicereading_locked BEFORE INSERT OR UPDATE OR DELETE ON
 )
 
 
+# SQLite rebuilds records_vitalsreading to add the constraint below, which drops its triggers:
+# 0002's signed-session lock triggers for it, frozen here as they are there, are put back after it.
+VITALS_LOCK_SQLITE = (
+    [
+        """CREATE TRIGGER records_vitalsreading_locked_insert BEFORE INSERT ON records_vitalsreading WHEN (SELECT signed_at FROM records_session WHERE id = NEW.session_id) IS NOT NULL BEGIN SELECT RAISE(ABORT, 'This session is signed and locked: its records cannot be changed. Add an addendum instead.'); END;""",
+        """CREATE TRIGGER records_vitalsreading_locked_update BEFORE UPDATE ON records_vitalsreading WHEN ((SELECT signed_at FROM records_session WHERE id = OLD.session_id) IS NOT NULL OR (SELECT signed_at FROM records_session WHERE id = NEW.session_id) IS NOT NULL) BEGIN SELECT RAISE(ABORT, 'This session is signed and locked: its records cannot be changed. Add an addendum instead.'); END;""",
+        """CREATE TRIGGER records_vitalsreading_locked_delete BEFORE DELETE ON records_vitalsreading WHEN (SELECT signed_at FROM records_session WHERE id = OLD.session_id) IS NOT NULL BEGIN SELECT RAISE(ABORT, 'This session is signed and locked: its records cannot be changed. Add an addendum instead.'); END;""",
+    ],
+    [
+        "DROP TRIGGER IF EXISTS records_vitalsreading_locked_insert;",
+        "DROP TRIGGER IF EXISTS records_vitalsreading_locked_update;",
+        "DROP TRIGGER IF EXISTS records_vitalsreading_locked_delete;",
+    ],
+)
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("records", "0002_database_guards"),
     ]
 
     operations = [
+        # Undone last: puts 0002's triggers back once the fields below are gone again.
+        migrations.RunSQL(migrations.RunSQL.noop, VITALS_LOCK_SQLITE[0], hints={"vendor": "sqlite"}),
         migrations.CreateModel(
             name="DeviceReading",
             fields=[
@@ -175,12 +193,14 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="vitalsreading",
             name="device_id",
-            field=models.CharField(blank=True, max_length=199, verbose_name="Device"),
+            field=models.CharField(blank=True, db_default="", default="", max_length=199, verbose_name="Device"),
         ),
         migrations.AddField(
             model_name="vitalsreading",
             name="source",
-            field=models.CharField(choices=[("typed", "Typed"), ("device", "Device")], default="typed", max_length=8),
+            field=models.CharField(
+                choices=[("typed", "Typed"), ("device", "Device")], db_default="typed", default="typed", max_length=8
+            ),
         ),
         migrations.AddConstraint(
             model_name="vitalsreading",
@@ -347,6 +367,7 @@ class Migration(migrations.Migration):
                 name="devicereading_rejection_has_reason",
             ),
         ),
+        migrations.RunSQL(VITALS_LOCK_SQLITE[0], VITALS_LOCK_SQLITE[1], hints={"vendor": "sqlite"}),
         migrations.RunSQL(LOCK_SQLITE[0], LOCK_SQLITE[1], hints={"vendor": "sqlite"}),
         migrations.RunSQL(LOCK_POSTGRESQL[0], LOCK_POSTGRESQL[1], hints={"vendor": "postgresql"}),
     ]

@@ -69,8 +69,9 @@ class VitalsReading(models.Model):
     entered_in_error_reason = models.CharField(max_length=500, blank=True)
     # Where the values came from: typed by the nurse, or sent by a monitor and accepted
     # by the nurse (records.actions.devices). A device row names the device and its acceptor.
-    source = models.CharField(max_length=8, choices=Source.choices, default=Source.TYPED)
-    device_id = models.CharField("Device", max_length=199, blank=True)
+    # Database defaults too, so that rows written by plain SQL (older tools) read as typed.
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.TYPED, db_default=Source.TYPED)
+    device_id = models.CharField("Device", max_length=199, blank=True, default="", db_default="")
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )

@@ -1,5 +1,6 @@
 """Reading PCD-01 messages and writing their ACKs (no listener, no database)."""
 
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 

@@ -41,7 +41,7 @@ def test_session_page_shows_pending_readings_for_the_nurse_to_decide(client_for,
     section = page[page.index('id="device-readings"') : page.index('id="vitals"')]
     assert "1 awaiting acceptance" in section
     assert "173/99 (124)" in section
-    assert f'id="device-accept-{reading.pk}"' in section and 'accesskey="a"' in section
+    assert f'id="device-accept-{reading.pk}"' in section and 'aria-keyshortcuts="Alt+A"' in section
     assert "Cuff off" in section and "Patient moving" in section and "Artefact" in section
     # Offered, not charted: the vitals table and its chart do not have it.
     vitals = page[page.index('id="vitals"') :]

@@ -8,8 +8,10 @@
  *   takes away what she is doing;
  * - gives the keyboard one key per decision: with focus on a pending reading's
  *   row (its Accept button, its Reject… button), A accepts it and R opens its
- *   reasons. The oldest pending reading's Accept button also has accesskey "a"
- *   (Alt+A in Chrome and Edge, Alt+Shift+A in Firefox, Ctrl+Option+A on a Mac);
+ *   reasons; and from anywhere on the session page except a text field, Alt+A
+ *   accepts the oldest pending reading (the first row, the one its button's
+ *   aria-keyshortcuts names). No accesskey: a browser's own handling of it
+ *   would accept a second reading with the same key press;
  * - after an accept or reject, puts focus on the next pending reading's Accept
  *   button (or the section's heading when none is left), so the next decision
  *   is one more key.
@@ -48,7 +50,14 @@
   });
 
   document.addEventListener("keydown", function (evt) {
-    if (evt.ctrlKey || evt.metaKey || evt.altKey || typing(evt.target)) { return; }
+    if (evt.ctrlKey || evt.metaKey || typing(evt.target)) { return; }
+    if (evt.altKey) {
+      // Alt+A: accept the oldest pending reading on this page (the first row).
+      if (evt.code !== "KeyA" || evt.shiftKey) { return; }
+      var oldest = document.querySelector("#device-readings [data-device-accept]");
+      if (oldest) { evt.preventDefault(); oldest.focus(); oldest.click(); }
+      return;
+    }
     if (evt.target.closest && evt.target.closest("details[open]")) { return; }
     var key = (evt.key || "").toLowerCase();
     if (key !== "a" && key !== "r") { return; }

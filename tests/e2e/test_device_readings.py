@@ -1,0 +1,103 @@
+"""A monitor's readings reach the nurse's session page by MLLP, and she decides on each from the keyboard."""
+
+import time
+
+import pytest
+from django.utils import timezone
+from hl7.client import MLLPClient
+from playwright.sync_api import expect
+
+from records.actions.context import Actor
+from records.actions.devices import monitor_register
+from records.devices.messages import ack_code, send, vitals_message
+from records.models import DeviceReading, VitalsReading
+from tests.conftest import PASSWORD
+from tests.e2e.conftest import axe_violations, log_in
+from tests.mllp import listener  # noqa: F401  (fixture: the listener as its own process)
+
+pytestmark = pytest.mark.separate_process
+
+TABLET = {"width": 1280, "height": 800}
+DEVICE = "00A0C91E6BF6B001"
+
+
+def send_reading(listener, **values):  # noqa: F811
+    message = vitals_message(values, device_id=DEVICE, at=timezone.now().replace(microsecond=0))
+    with MLLPClient(listener.host, listener.port) as client:
+        code, text = ack_code(send(client, message))
+    assert code == "AA", text
+    return time.monotonic()
+
+
+def test_monitor_reading_accepted_and_rejected_from_the_keyboard(
+    live_server,
+    page,
+    listener,  # noqa: F811
+    nurse,
+    patient,
+    sessions,
+    shot,
+):
+    session = sessions.to(patient, "in_progress", chair="Chair 4")
+    monitor_register(actor=Actor.system("tests"), device_id=DEVICE, chair="Chair 4")
+    page.set_viewport_size(TABLET)
+    log_in(page, live_server, "nurse_a", PASSWORD)
+    page.goto(f"{live_server.url}/sessions/{session.pk}/")
+    section = page.locator("#device-readings")
+    expect(section).to_contain_text("No reading from the monitor awaits acceptance.")
+    page.evaluate("window.noReload = true")
+
+    # A reading sent by MLLP appears within 5 seconds, without a reload.
+    sent = send_reading(listener, systolic=147, diastolic=91, mean_bp=110, heart_rate=88, spo2=96, respiratory_rate=16)
+    expect(section).to_contain_text("147/91 (110)", timeout=5000)
+    assert time.monotonic() - sent < 5
+    expect(section).to_contain_text("1 awaiting acceptance")
+    assert axe_violations(page) == []
+    shot(page, "device-reading-pending")
+
+    # Accepted with one key (chord): Alt+A accepts the oldest pending reading.
+    page.keyboard.press("Alt+a")
+    expect(section).to_contain_text("Reading from the monitor accepted and charted.")
+    row = page.locator(".vitals-table tbody tr", has_text="147/91")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Monitor")
+    expect(row).to_contain_text(f"accepted by {nurse.printed_name}")
+    expect(page.locator(".vitals-chart svg[role=img]")).to_be_visible()
+    chart_points = page.locator(".vitals-chart svg").inner_html()
+    assert "147" in chart_points
+    expect(section).to_contain_text("No reading from the monitor awaits acceptance.")
+    # Focus waits on the section for the next decision.
+    assert page.evaluate("document.activeElement.id") == "device-readings-heading"
+
+    # A second one, rejected with a reason, from the keyboard.
+    send_reading(listener, systolic=212, diastolic=61, heart_rate=140, spo2=88)
+    expect(section).to_contain_text("212/61", timeout=5000)
+    page.keyboard.press("Tab")  # from the heading to the new reading's Accept button
+    expect(page.locator("[data-device-accept]")).to_be_focused()
+    page.keyboard.press("r")  # its reasons open, focus on the first
+    expect(page.get_by_label("Artefact")).to_be_focused()
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Reject reading")).to_be_focused()
+    shot(page, "device-reading-reject")
+    page.keyboard.press("Enter")
+    expect(section).to_contain_text("Reading from the monitor rejected; not charted.")
+    expect(section).to_contain_text("Rejected (Artefact)")
+
+    # Neither appears twice; the rejected one is not on the chart.
+    expect(page.locator(".vitals-table tbody tr", has_text="147/91")).to_have_count(1)
+    expect(page.locator(".vitals-table tbody tr", has_text="212/61")).to_have_count(0)
+    expect(page.locator("#device-readings tbody tr")).to_have_count(0)
+    page.wait_for_timeout(2500)  # another poll or two: nothing comes back
+    expect(page.locator("#device-readings tbody tr")).to_have_count(0)
+    assert page.evaluate("window.noReload") is True
+    assert axe_violations(page) == []
+    shot(page, "device-readings-decided")
+
+    assert list(DeviceReading.objects.order_by("measured_at", "id").values_list("state", flat=True)) == [
+        "accepted",
+        "rejected",
+    ]
+    device_rows = VitalsReading.objects.filter(session=session, source="device")
+    assert list(device_rows.values_list("systolic", "device_id", "accepted_by")) == [(147, DEVICE, nurse.pk)]

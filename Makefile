@@ -4,6 +4,7 @@ SHELL := /bin/bash
 
 VENV ?= .venv
 PORT ?= 8000
+MLLP_PORT ?= 2575
 PY := $(VENV)/bin/python
 # pyenv picks 3.12 from .python-version; elsewhere python3.12 is tried first.
 SYSTEM_PYTHON ?= $(shell command -v python3.12 2>/dev/null || command -v python3 2>/dev/null)
@@ -14,7 +15,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 .PHONY: help run test audit test-sqlite test-postgres venv lint typecheck format seed check-python clean pg-roles pdf-libs
 
 help:
-	@echo "make run    set up everything and serve the demo on http://127.0.0.1:$(PORT)"
+	@echo "make run    set up everything and serve the demo on http://127.0.0.1:$(PORT), monitors on MLLP port $(MLLP_PORT)"
 	@echo "make test   static checks, security checks, then the whole suite (SQLite, then PostgreSQL when reachable)"
 	@echo "make lint   static checks: ruff check and format, mypy, makemigrations --check, linear migrations"
 	@echo "make typecheck  mypy only"
@@ -47,10 +48,16 @@ pdf-libs:
 	  else echo "PDF prints need: sudo apt-get install $$missing" >&2; fi; \
 	fi
 
+# The monitor listener (MLLP, README "Bedside monitors") runs beside the web server and stops with it.
 run: venv pdf-libs
 	DEBUG=1 DEMO_MODE=1 $(PY) manage.py migrate --no-input
 	DEBUG=1 DEMO_MODE=1 $(PY) manage.py seed_demo
-	DEBUG=1 DEMO_MODE=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	@export DEBUG=1 DEMO_MODE=1; \
+	  $(PY) manage.py monitor_listener --port $(MLLP_PORT) & listener=$$!; \
+	  trap 'kill $$listener 2>/dev/null; wait $$listener 2>/dev/null' EXIT INT TERM; \
+	  echo "Monitor listener (MLLP) on 127.0.0.1:$(MLLP_PORT). Demo readings for Chair 4:" \
+	    "$(PY) manage.py simulate_monitor --chair 'Chair 4' --port $(MLLP_PORT)"; \
+	  $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: venv pdf-libs
 	@status=0; bash .ci/static-checks || status=1; bash .ci/security-checks || status=1; \

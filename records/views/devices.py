@@ -96,10 +96,8 @@ def readings_context(request, session, **extra) -> dict:
     }
 
 
-def _section(request, session, status: int = 200, **extra) -> HttpResponse:
-    return render(
-        request, "records/devices/_session_readings.html", readings_context(request, session, **extra), status=status
-    )
+def _section(request, session, **extra) -> HttpResponse:
+    return render(request, "records/devices/_session_readings.html", readings_context(request, session, **extra))
 
 
 @require_GET
@@ -135,9 +133,8 @@ def _decision(request, pk: int, form, decide, done: str):
             messages.success(request, done)
         return redirect(reverse("session_detail", args=[session.pk]) + "#device-readings")
     session = session_get(user=request.user, pk=pk)
-    response = _section(
-        request, session, status=400 if error else 200, device_error=error, device_done="" if error else done
-    )
+    # 200 with the message even on a refusal: htmx swaps only successful responses.
+    response = _section(request, session, device_error=error, device_done="" if error else done)
     if vitals_changed:
         # The flowsheet gains a row: send its section too, swapped in by its id.
         from records.views.sessions import session_context

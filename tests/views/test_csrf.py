@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from records.actions.devices import monitor_register
 from records.models import AuditEvent, Patient, User
 from records.permissions import Role
 from tests.conftest import PASSWORD, verified_device
@@ -83,6 +84,12 @@ GOOD_POSTS = {
     "patient_intake_edit": {"diagnosis": "Forged", "baseline_headache_days": "20", "reason": "Forged"},
     "patient_outcome_new": {"reported_on": "2026-01-01", "headache_days": "10"},
     "order_cosign": {"reauth_password": PASSWORD},
+    "session_device_reading_accept": {"reading": "1"},
+    "session_device_reading_reject": {"reading": "1", "reason": "artefact"},
+    "device_reading_assign": {"reading": "1", "session": "1"},
+    "device_reading_dismiss": {"reading": "1", "reason": "Forged"},
+    "monitor_list": {"device_id": "FORGED", "chair": "Chair 1"},
+    "monitor_set_active": {"active": "0"},
 }
 
 
@@ -99,8 +106,9 @@ def test_every_state_changing_url_has_a_forged_post():
 
 
 @pytest.mark.parametrize("name", STATE_CHANGING)
-def test_post_without_a_csrf_token_is_refused(name, make_user, patient, nurse, sessions):
+def test_post_without_a_csrf_token_is_refused(name, make_user, patient, nurse, sessions, system_actor):
     verified_device(nurse)
+    monitor = monitor_register(actor=system_actor, device_id="CSRF-MONITOR", chair="Chair 9")
     session = sessions.to(patient, "held")
     verbal = sessions.order(sessions.to(patient, "cleared"), received_as="verbal", read_back_confirmed=True)
     client = Client(enforce_csrf_checks=True)
@@ -111,7 +119,7 @@ def test_post_without_a_csrf_token_is_refused(name, make_user, patient, nurse, s
     events_before = AuditEvent.objects.exclude(action="access_denied").count()
 
     response = client.post(
-        url_for(name, patient=patient, account=nurse, session=session, order=verbal), GOOD_POSTS[name]
+        url_for(name, patient=patient, account=nurse, session=session, order=verbal, monitor=monitor), GOOD_POSTS[name]
     )
 
     assert response.status_code == 403, name

@@ -178,3 +178,17 @@ def test_no_device_reading_without_a_nurse_decision_reaches_the_flowsheet(client
         offer({"heart_rate": hr}, at=timezone.now() - timedelta(seconds=hr))
     assert DeviceReading.objects.filter(state="pending").count() == 3
     assert not VitalsReading.objects.filter(source="device").exists()
+
+
+def test_refusal_with_htmx_is_shown_in_the_section(client_for, nurse, chair4):
+    reading = offer({"heart_rate": 120})
+    client = client_for(nurse)
+    client.post(
+        reverse("session_device_reading_reject", args=[chair4.pk]), {"reading": reading.pk, "reason": "artefact"}
+    )
+    response = client.post(
+        reverse("session_device_reading_accept", args=[chair4.pk]), {"reading": reading.pk}, headers=HTMX
+    )
+    assert response.status_code == 200
+    assert "Not done: Cannot accept: this reading was already rejected." in response.content.decode()
+    assert not VitalsReading.objects.filter(source="device").exists()

@@ -16,10 +16,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from records.audit import audit_record, diff_fields
 from records.actions.context import ActionRefused, Actor
 from records.actions.sessions import check_past, open_session_for_charting, require_permission
 from records.actions.vitals import vitals_record
+from records.audit import audit_record, diff_fields
 from records.devices.pcd01 import bp_problem, value_problem
 from records.models import (
     AuditAction,
@@ -33,8 +33,8 @@ from records.models import (
     VitalsReading,
 )
 from records.models.devices import DEVICE_VITALS
-from records.models.sessions import IN_CHAIR
 from records.vital_limits import CLOCK_SKEW_SECONDS
+from records.workflow import IN_CHAIR
 
 LISTENER = "monitor_listener"
 DeviceValue = int | Decimal

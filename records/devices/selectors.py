@@ -7,9 +7,9 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from records.models import DeviceReading, DeviceReadingState, Monitor, Session
-from records.models.sessions import IN_CHAIR
 from records.permissions import require
 from records.selectors import Reader, sessions_for_day
+from records.workflow import IN_CHAIR
 
 # Decided readings a session's page lists under the pending ones (newest first).
 RECENT_DECIDED = 20

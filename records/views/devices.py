@@ -26,10 +26,10 @@ from records.actions.devices import (
 from records.devices import selectors
 from records.forms.devices import AssignForm, DismissForm, MonitorActiveForm, MonitorForm, ReadingForm, RejectForm
 from records.models import RejectReason
-from records.models.sessions import IN_CHAIR
 from records.permissions import can
 from records.selectors import session_get
 from records.views.common import apply_action_errors, permission_required
+from records.workflow import IN_CHAIR
 
 CHART = "chart_session"
 ONLY_NURSES = "Only a nurse may accept or reject readings from a monitor."
@@ -137,7 +137,7 @@ def _decision(request, pk: int, form, decide, done: str):
     response = _section(request, session, device_error=error, device_done="" if error else done)
     if vitals_changed:
         # The flowsheet gains a row: send its section too, swapped in by its id.
-        from records.views.sessions import session_context
+        from records.views.sessions.page import session_context
 
         vitals = render_to_string("records/sessions/_vitals.html", session_context(request, session), request=request)
         response.content += vitals.replace("<section ", '<section hx-swap-oob="true" ', 1).encode()

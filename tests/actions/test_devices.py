@@ -196,7 +196,7 @@ def test_limits_and_flags_are_those_of_a_typed_reading(monitor, patient, session
         systolic=182,
         diastolic=104,
     )
-    # Stored alike; the page flags both by the clinic's ranges (records.views.sessions._flag_readings).
+    # Stored alike; the page flags both by the clinic's ranges (records.views.sessions.page.flag_readings).
     assert (vitals.systolic, vitals.diastolic) == (typed.systolic, typed.diastolic)
     assert (vitals.source, typed.source) == ("device", "typed")
 

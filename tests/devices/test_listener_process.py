@@ -17,7 +17,7 @@ from hl7.client import MLLPClient
 
 from records.actions.context import Actor
 from records.actions.devices import monitor_register
-from records.audit_chain import verify_chain
+from records.audit.chain import verify_chain
 from records.devices.messages import ack_code, mdc_obx, obx, oru, send, vitals_message
 from records.models import AuditEvent, DeviceReading, VitalsReading
 

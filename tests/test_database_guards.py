@@ -113,6 +113,7 @@ def test_every_table_with_a_session_is_locked_when_signed():
         ("records_administration_kept", "administration", set()),
         ("records_sideeffect_kept", "sideeffect", set()),
         ("records_session_kept", "session", {"status"}),  # status: records_session_steps
+        ("records_devicereading_kept", "devicereading", set()),
     ],
 )
 def test_sqlite_freeze_names_every_column(trigger, model_name, mutable):

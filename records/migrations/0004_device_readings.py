@@ -54,30 +54,102 @@ CREATE TRIGGER records_devicereading_locked BEFORE INSERT OR UPDATE OR DELETE ON
 )
 
 
-# SQLite rebuilds records_vitalsreading to add the constraint below, which drops its triggers:
-# 0002's signed-session lock triggers for it, frozen here as they are there, are put back after it.
-VITALS_LOCK_SQLITE = (
+# SQLite rebuilds records_vitalsreading to add the constraints below, and a rebuild drops the
+# table's triggers silently. So every trigger of the table is dropped first and created again after
+# the schema change: 0002's signed-session locks as they are there, 0003's never-deleted as it is
+# there, and 0003's insert-only freeze with the three new columns added to the frozen ones (they are
+# written once, when the reading is charted). Going back, 0003's set is put back as it was.
+VITALS_TRIGGERS_BEFORE = [
+    """CREATE TRIGGER records_vitalsreading_locked_insert BEFORE INSERT ON records_vitalsreading WHEN (SELECT signed_at FROM records_session WHERE id = NEW.session_id) IS NOT NULL BEGIN SELECT RAISE(ABORT, 'This session is signed and locked: its records cannot be changed. Add an addendum instead.'); END;""",
+    """CREATE TRIGGER records_vitalsreading_locked_update BEFORE UPDATE ON records_vitalsreading WHEN ((SELECT signed_at FROM records_session WHERE id = OLD.session_id) IS NOT NULL OR (SELECT signed_at FROM records_session WHERE id = NEW.session_id) IS NOT NULL) BEGIN SELECT RAISE(ABORT, 'This session is signed and locked: its records cannot be changed. Add an addendum instead.'); END;""",
+    """CREATE TRIGGER records_vitalsreading_locked_delete BEFORE DELETE ON records_vitalsreading WHEN (SELECT signed_at FROM records_session WHERE id = OLD.session_id) IS NOT NULL BEGIN SELECT RAISE(ABORT, 'This session is signed and locked: its records cannot be changed. Add an addendum instead.'); END;""",
+    "CREATE TRIGGER records_vitalsreading_kept BEFORE UPDATE ON records_vitalsreading WHEN (NEW.id IS NOT OLD.id OR NEW.session_id IS NOT OLD.session_id OR NEW.measured_at IS NOT OLD.measured_at OR NEW.entered_at IS NOT OLD.entered_at OR NEW.entered_by_id IS NOT OLD.entered_by_id OR NEW.phase IS NOT OLD.phase OR NEW.systolic IS NOT OLD.systolic OR NEW.diastolic IS NOT OLD.diastolic OR NEW.heart_rate IS NOT OLD.heart_rate OR NEW.spo2 IS NOT OLD.spo2 OR NEW.respiratory_rate IS NOT OLD.respiratory_rate OR NEW.temperature IS NOT OLD.temperature OR NEW.pain IS NOT OLD.pain OR NEW.sedation_rass IS NOT OLD.sedation_rass OR NEW.dissociation IS NOT OLD.dissociation OR NEW.weight_kg IS NOT OLD.weight_kg OR NEW.note IS NOT OLD.note) OR (OLD.entered_in_error_at IS NOT NULL AND (NEW.entered_in_error_at IS NOT OLD.entered_in_error_at OR NEW.entered_in_error_by_id IS NOT OLD.entered_in_error_by_id OR NEW.entered_in_error_reason IS NOT OLD.entered_in_error_reason)) BEGIN SELECT RAISE(ABORT, 'R2: a vitals reading is never changed; only its entered-in-error mark (time, by whom, reason) is set, once.'); END;",
+    "CREATE TRIGGER records_vitalsreading_never_deleted BEFORE DELETE ON records_vitalsreading BEGIN SELECT RAISE(ABORT, 'R2: nothing clinical is deleted: a vitals reading is kept; mark it entered in error instead.'); END;",
+]
+VITALS_TRIGGERS_AFTER = [
+    """CREATE TRIGGER records_vitalsreading_locked_insert BEFORE INSERT ON records_vitalsreading WHEN (SELECT signed_at FROM records_session WHERE id = NEW.session_id) IS NOT NULL BEGIN SELECT RAISE(ABORT, 'This session is signed and locked: its records cannot be changed. Add an addendum instead.'); END;""",
+    """CREATE TRIGGER records_vitalsreading_locked_update BEFORE UPDATE ON records_vitalsreading WHEN ((SELECT signed_at FROM records_session WHERE id = OLD.session_id) IS NOT NULL OR (SELECT signed_at FROM records_session WHERE id = NEW.session_id) IS NOT NULL) BEGIN SELECT RAISE(ABORT, 'This session is signed and locked: its records cannot be changed. Add an addendum instead.'); END;""",
+    """CREATE TRIGGER records_vitalsreading_locked_delete BEFORE DELETE ON records_vitalsreading WHEN (SELECT signed_at FROM records_session WHERE id = OLD.session_id) IS NOT NULL BEGIN SELECT RAISE(ABORT, 'This session is signed and locked: its records cannot be changed. Add an addendum instead.'); END;""",
+    "CREATE TRIGGER records_vitalsreading_kept BEFORE UPDATE ON records_vitalsreading WHEN (NEW.id IS NOT OLD.id OR NEW.session_id IS NOT OLD.session_id OR NEW.measured_at IS NOT OLD.measured_at OR NEW.entered_at IS NOT OLD.entered_at OR NEW.entered_by_id IS NOT OLD.entered_by_id OR NEW.phase IS NOT OLD.phase OR NEW.systolic IS NOT OLD.systolic OR NEW.diastolic IS NOT OLD.diastolic OR NEW.heart_rate IS NOT OLD.heart_rate OR NEW.spo2 IS NOT OLD.spo2 OR NEW.respiratory_rate IS NOT OLD.respiratory_rate OR NEW.temperature IS NOT OLD.temperature OR NEW.pain IS NOT OLD.pain OR NEW.sedation_rass IS NOT OLD.sedation_rass OR NEW.dissociation IS NOT OLD.dissociation OR NEW.weight_kg IS NOT OLD.weight_kg OR NEW.note IS NOT OLD.note OR NEW.source IS NOT OLD.source OR NEW.device_id IS NOT OLD.device_id OR NEW.accepted_by_id IS NOT OLD.accepted_by_id) OR (OLD.entered_in_error_at IS NOT NULL AND (NEW.entered_in_error_at IS NOT OLD.entered_in_error_at OR NEW.entered_in_error_by_id IS NOT OLD.entered_in_error_by_id OR NEW.entered_in_error_reason IS NOT OLD.entered_in_error_reason)) BEGIN SELECT RAISE(ABORT, 'R2: a vitals reading is never changed; only its entered-in-error mark (time, by whom, reason) is set, once.'); END;",
+    "CREATE TRIGGER records_vitalsreading_never_deleted BEFORE DELETE ON records_vitalsreading BEGIN SELECT RAISE(ABORT, 'R2: nothing clinical is deleted: a vitals reading is kept; mark it entered in error instead.'); END;",
+]
+VITALS_TRIGGERS_DROP = [
+    "DROP TRIGGER IF EXISTS records_vitalsreading_locked_insert;",
+    "DROP TRIGGER IF EXISTS records_vitalsreading_locked_update;",
+    "DROP TRIGGER IF EXISTS records_vitalsreading_locked_delete;",
+    "DROP TRIGGER IF EXISTS records_vitalsreading_kept;",
+    "DROP TRIGGER IF EXISTS records_vitalsreading_never_deleted;",
+]
+
+# Triggers of other tables that read records_vitalsreading: SQLite refuses the rebuild's rename
+# while they name the table ("no such table"), so they are dropped for the schema change and
+# created again after it, as 0003 defines them.
+READERS_OF_VITALS_SQLITE = [
+    "CREATE TRIGGER records_screening_bp_of_its_session BEFORE INSERT ON records_screening WHEN (SELECT session_id FROM records_vitalsreading WHERE id = NEW.bp_reading_id) IS NOT NEW.session_id BEGIN SELECT RAISE(ABORT, 'R3: a screening''s blood pressure reading belongs to the screening''s session.'); END;",
+    "CREATE TRIGGER records_screening_cleared_below_threshold BEFORE INSERT ON records_screening WHEN NEW.outcome = 'cleared' AND NOT EXISTS (SELECT 1 FROM records_vitalsreading r WHERE r.id = NEW.bp_reading_id AND r.entered_in_error_at IS NULL AND r.systolic < NEW.bp_hold_systolic AND r.diastolic < NEW.bp_hold_diastolic) BEGIN SELECT RAISE(ABORT, 'R3: a cleared screening needs a valid blood pressure reading below the thresholds it records.'); END;",
+    "CREATE TRIGGER records_screening_kept BEFORE UPDATE ON records_screening WHEN ((NEW.id IS NOT OLD.id OR NEW.session_id IS NOT OLD.session_id OR NEW.bp_reading_id IS NOT OLD.bp_reading_id OR NEW.hypertension_history IS NOT OLD.hypertension_history OR NEW.hypertension_uncontrolled IS NOT OLD.hypertension_uncontrolled OR NEW.psychosis_history IS NOT OLD.psychosis_history OR NEW.psychosis_current IS NOT OLD.psychosis_current OR NEW.pregnancy IS NOT OLD.pregnancy OR NEW.pregnancy_note IS NOT OLD.pregnancy_note OR NEW.bp_hold_systolic IS NOT OLD.bp_hold_systolic OR NEW.bp_hold_diastolic IS NOT OLD.bp_hold_diastolic OR NEW.outcome IS NOT OLD.outcome OR NEW.screened_by_id IS NOT OLD.screened_by_id OR NEW.screened_at IS NOT OLD.screened_at OR NEW.carried_findings IS NOT OLD.carried_findings) OR ((NEW.decision IS NOT OLD.decision OR NEW.decision_reason IS NOT OLD.decision_reason OR NEW.decided_by_id IS NOT OLD.decided_by_id OR NEW.decided_at IS NOT OLD.decided_at) AND (OLD.decision <> '' OR OLD.outcome <> 'held' OR OLD.superseded_at IS NOT NULL OR NEW.superseded_at IS NOT NULL)) OR ((NEW.superseded_at IS NOT OLD.superseded_at OR NEW.superseded_by_id IS NOT OLD.superseded_by_id OR NEW.superseded_reason IS NOT OLD.superseded_reason) AND (OLD.superseded_at IS NOT NULL OR NOT EXISTS (SELECT 1 FROM records_vitalsreading r WHERE r.id = OLD.bp_reading_id AND r.entered_in_error_at IS NOT NULL)))) BEGIN SELECT RAISE(ABORT, 'R3: a screening''s outcome and answers never change; only a physician''s decision on a held screening, and the superseded mark once its blood pressure is entered in error, are set, once.'); END;",
+    "CREATE TRIGGER records_administration_screening_allows BEFORE INSERT ON records_administration WHEN (SELECT status FROM records_session WHERE id = NEW.session_id) NOT IN ('cleared', 'in_progress', 'recovery') OR NOT EXISTS (SELECT 1 FROM records_screening s JOIN records_vitalsreading r ON r.id = s.bp_reading_id WHERE s.session_id = NEW.session_id AND s.superseded_at IS NULL AND (s.outcome = 'cleared' OR s.decision = 'proceed') AND r.entered_in_error_at IS NULL) BEGIN SELECT RAISE(ABORT, 'R3: no administration without a current screening that is cleared or that a physician decided to proceed with, its blood pressure not entered in error, in a session that is cleared, in progress or in recovery.'); END;",
+]
+READERS_OF_VITALS_DROP = [
+    "DROP TRIGGER IF EXISTS records_screening_bp_of_its_session;",
+    "DROP TRIGGER IF EXISTS records_screening_cleared_below_threshold;",
+    "DROP TRIGGER IF EXISTS records_screening_kept;",
+    "DROP TRIGGER IF EXISTS records_administration_screening_allows;",
+]
+
+
+# Rule R2 (records.rules) for readings from monitors: kept as they arrived; the session is set once
+# (an unmatched reading assigned by a nurse) and the nurse's decision once; never deleted.
+KEPT_SQLITE = (
     [
-        """CREATE TRIGGER records_vitalsreading_locked_insert BEFORE INSERT ON records_vitalsreading WHEN (SELECT signed_at FROM records_session WHERE id = NEW.session_id) IS NOT NULL BEGIN SELECT RAISE(ABORT, 'This session is signed and locked: its records cannot be changed. Add an addendum instead.'); END;""",
-        """CREATE TRIGGER records_vitalsreading_locked_update BEFORE UPDATE ON records_vitalsreading WHEN ((SELECT signed_at FROM records_session WHERE id = OLD.session_id) IS NOT NULL OR (SELECT signed_at FROM records_session WHERE id = NEW.session_id) IS NOT NULL) BEGIN SELECT RAISE(ABORT, 'This session is signed and locked: its records cannot be changed. Add an addendum instead.'); END;""",
-        """CREATE TRIGGER records_vitalsreading_locked_delete BEFORE DELETE ON records_vitalsreading WHEN (SELECT signed_at FROM records_session WHERE id = OLD.session_id) IS NOT NULL BEGIN SELECT RAISE(ABORT, 'This session is signed and locked: its records cannot be changed. Add an addendum instead.'); END;""",
+        "CREATE TRIGGER records_devicereading_kept BEFORE UPDATE ON records_devicereading WHEN (NEW.id IS NOT OLD.id OR NEW.monitor_id IS NOT OLD.monitor_id OR NEW.device_id IS NOT OLD.device_id OR NEW.chair IS NOT OLD.chair OR NEW.unmatched_reason IS NOT OLD.unmatched_reason OR NEW.measured_at IS NOT OLD.measured_at OR NEW.received_at IS NOT OLD.received_at OR NEW.message_control_id IS NOT OLD.message_control_id OR NEW.systolic IS NOT OLD.systolic OR NEW.diastolic IS NOT OLD.diastolic OR NEW.mean_bp IS NOT OLD.mean_bp OR NEW.heart_rate IS NOT OLD.heart_rate OR NEW.pulse_rate IS NOT OLD.pulse_rate OR NEW.spo2 IS NOT OLD.spo2 OR NEW.respiratory_rate IS NOT OLD.respiratory_rate OR NEW.temperature IS NOT OLD.temperature OR NEW.values_key IS NOT OLD.values_key) OR (OLD.session_id IS NOT NULL AND NEW.session_id IS NOT OLD.session_id) OR (OLD.state <> 'pending' AND (NEW.state IS NOT OLD.state OR NEW.decided_at IS NOT OLD.decided_at OR NEW.decided_by_id IS NOT OLD.decided_by_id OR NEW.reject_reason IS NOT OLD.reject_reason OR NEW.decision_note IS NOT OLD.decision_note OR NEW.vitals_reading_id IS NOT OLD.vitals_reading_id)) BEGIN SELECT RAISE(ABORT, 'R2: a reading from a monitor is kept as it arrived; only its session (once, when an unmatched reading is assigned) and the nurse''s decision (once) are set.'); END;",
+        "CREATE TRIGGER records_devicereading_never_deleted BEFORE DELETE ON records_devicereading BEGIN SELECT RAISE(ABORT, 'R2: a reading from a monitor is never deleted; reject or dismiss it with a reason.'); END;",
     ],
     [
-        "DROP TRIGGER IF EXISTS records_vitalsreading_locked_insert;",
-        "DROP TRIGGER IF EXISTS records_vitalsreading_locked_update;",
-        "DROP TRIGGER IF EXISTS records_vitalsreading_locked_delete;",
+        "DROP TRIGGER IF EXISTS records_devicereading_kept;",
+        "DROP TRIGGER IF EXISTS records_devicereading_never_deleted;",
+    ],
+)
+KEPT_POSTGRESQL = (
+    [
+        """
+CREATE OR REPLACE FUNCTION records_devicereading_keep() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        RAISE EXCEPTION 'R2: a reading from a monitor is never deleted; reject or dismiss it with a reason.' USING ERRCODE = 'restrict_violation';
+    END IF;
+    IF ((to_jsonb(NEW) - 'session_id' - 'state' - 'decided_at' - 'decided_by_id' - 'reject_reason' - 'decision_note' - 'vitals_reading_id') IS DISTINCT FROM (to_jsonb(OLD) - 'session_id' - 'state' - 'decided_at' - 'decided_by_id' - 'reject_reason' - 'decision_note' - 'vitals_reading_id'))
+       OR (OLD.session_id IS NOT NULL AND NEW.session_id IS DISTINCT FROM OLD.session_id)
+       OR (OLD.state <> 'pending' AND (NEW.state IS DISTINCT FROM OLD.state OR NEW.decided_at IS DISTINCT FROM OLD.decided_at OR NEW.decided_by_id IS DISTINCT FROM OLD.decided_by_id OR NEW.reject_reason IS DISTINCT FROM OLD.reject_reason OR NEW.decision_note IS DISTINCT FROM OLD.decision_note OR NEW.vitals_reading_id IS DISTINCT FROM OLD.vitals_reading_id)) THEN
+        RAISE EXCEPTION 'R2: a reading from a monitor is kept as it arrived; only its session (once, when an unmatched reading is assigned) and the nurse''s decision (once) are set.' USING ERRCODE = 'restrict_violation';
+    END IF;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER records_devicereading_kept BEFORE UPDATE OR DELETE ON records_devicereading
+    FOR EACH ROW EXECUTE FUNCTION records_devicereading_keep();
+CREATE TRIGGER records_devicereading_no_truncate BEFORE TRUNCATE ON records_devicereading
+    FOR EACH STATEMENT EXECUTE FUNCTION records_clinical_refuse_truncate();
+""",
+    ],
+    [
+        """
+DROP TRIGGER IF EXISTS records_devicereading_kept ON records_devicereading;
+DROP TRIGGER IF EXISTS records_devicereading_no_truncate ON records_devicereading;
+DROP FUNCTION IF EXISTS records_devicereading_keep();
+""",
     ],
 )
 
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("records", "0002_database_guards"),
+        ("records", "0003_safety_invariants"),
     ]
 
     operations = [
-        # Undone last: puts 0002's triggers back once the fields below are gone again.
-        migrations.RunSQL(migrations.RunSQL.noop, VITALS_LOCK_SQLITE[0], hints={"vendor": "sqlite"}),
+        migrations.RunSQL(VITALS_TRIGGERS_DROP, VITALS_TRIGGERS_BEFORE, hints={"vendor": "sqlite"}),
+        migrations.RunSQL(READERS_OF_VITALS_DROP, READERS_OF_VITALS_SQLITE, hints={"vendor": "sqlite"}),
         migrations.CreateModel(
             name="DeviceReading",
             fields=[
@@ -367,7 +439,10 @@ class Migration(migrations.Migration):
                 name="devicereading_rejection_has_reason",
             ),
         ),
-        migrations.RunSQL(VITALS_LOCK_SQLITE[0], VITALS_LOCK_SQLITE[1], hints={"vendor": "sqlite"}),
+        migrations.RunSQL(VITALS_TRIGGERS_AFTER, VITALS_TRIGGERS_DROP, hints={"vendor": "sqlite"}),
+        migrations.RunSQL(READERS_OF_VITALS_SQLITE, READERS_OF_VITALS_DROP, hints={"vendor": "sqlite"}),
         migrations.RunSQL(LOCK_SQLITE[0], LOCK_SQLITE[1], hints={"vendor": "sqlite"}),
         migrations.RunSQL(LOCK_POSTGRESQL[0], LOCK_POSTGRESQL[1], hints={"vendor": "postgresql"}),
+        migrations.RunSQL(KEPT_SQLITE[0], KEPT_SQLITE[1], hints={"vendor": "sqlite"}),
+        migrations.RunSQL(KEPT_POSTGRESQL[0], KEPT_POSTGRESQL[1], hints={"vendor": "postgresql"}),
     ]

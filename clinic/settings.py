@@ -5,6 +5,7 @@ lists them. Bad values fail loudly at start-up rather than at the bedside.
 """
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -85,6 +86,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    "django_ratelimit",
     "records",
 ]
 
@@ -286,6 +288,43 @@ AUDIT_REPORT_COUNT_CAP = 10_000
 # A verification started from the audit page runs within the request up to this
 # many events (about 15-30 s); past it, on a background thread.
 AUDIT_VERIFY_IN_REQUEST_MAX = env_int("AUDIT_VERIFY_IN_REQUEST_MAX", 300_000)
+
+# FHIR R4: the read API under /fhir/ and the bulk export (README, "FHIR").
+# The system (URI) of the clinic's medical record numbers in Patient.identifier:
+# the clinic's own, e.g. urn:oid:... or https://clinic.example/mrn.
+FHIR_MRN_SYSTEM = os.environ.get("FHIR_MRN_SYSTEM", "urn:clinic-records:mrn")
+# Where exports started from the admin page are written (one directory each, and its zip).
+FHIR_EXPORT_DIR = Path(os.environ.get("FHIR_EXPORT_DIR") or BASE_DIR / "var" / "exports" / "fhir")
+# Search results per page (`_count` may ask for fewer, or more up to the maximum).
+FHIR_PAGE_SIZE = 50
+FHIR_MAX_PAGE_SIZE = 200
+
+
+def env_rate(name: str, default: str) -> str:
+    raw = os.environ.get(name, default).strip()
+    if not re.fullmatch(r"[1-9][0-9]*/[smhd]", raw):
+        raise ImproperlyConfigured(f"{name} must be a number of requests per s, m, h or d, e.g. 300/m; got {raw!r}.")
+    return raw
+
+
+# Requests per token, and per client address (before the token is known).
+FHIR_API_RATE_LIMIT = env_rate("FHIR_API_RATE_LIMIT", "300/m")
+FHIR_API_RATE_LIMIT_PER_ADDRESS = env_rate("FHIR_API_RATE_LIMIT_PER_ADDRESS", "600/m")
+
+# django-ratelimit counts requests in a cache that every worker process shares: the
+# database's (table records_ratelimit_cache, created by a migration), not the default
+# per-process memory cache, which would let each gunicorn worker count on its own.
+# django-ratelimit flags the database cache because its increment is not atomic: two
+# requests of the same token at the same instant may count once. That only lets a
+# runaway client a few requests past the limit; it never lets a request past its
+# token or its role, so the error is silenced here. A deployment that has memcached
+# or Redis can point the "ratelimit" cache at it instead.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "records_ratelimit_cache"},
+}
+RATELIMIT_USE_CACHE = "ratelimit"
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 LOGGING = {
     "version": 1,

@@ -65,8 +65,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "change_intakeassessment",
             "view_outcomereport",
             "add_outcomereport",
+            "download_fhir_record",
         }
     ),
+    # The bulk export is the clinic's data leaving with it (data portability): the
+    # admin starts it without reading any record on a page.
     Role.ADMIN: frozenset(
         {
             "view_audit_log",
@@ -78,6 +81,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "view_monitor",
             "add_monitor",
             "change_monitor",
+            "export_fhir",
         }
     ),
 }

@@ -1,5 +1,6 @@
 from records.models.accounts import RecoveryCode, User
 from records.models.addenda import Addendum
+from records.models.api import ApiToken, RateLimitCounter
 from records.models.audit import DISCLOSURE_ACTIONS, AuditAction, AuditEvent, AuditVerification, VerificationResult
 from records.models.clinic import ClinicSettings
 from records.models.devices import DeviceReading, DeviceReadingState, Monitor, RejectReason
@@ -28,6 +29,7 @@ __all__ = [
     "AdministrationEventKind",
     "AdministrationState",
     "Answer",
+    "ApiToken",
     "AuditAction",
     "AuditEvent",
     "AuditVerification",
@@ -45,6 +47,7 @@ __all__ = [
     "Patient",
     "Phase",
     "Pregnancy",
+    "RateLimitCounter",
     "ReceivedAs",
     "RecoveryCode",
     "RejectReason",

@@ -56,6 +56,8 @@ class AuditAction(models.TextChoices):
     DEVICE_REJECT = "device_reject", "Reject device reading"
     DEVICE_ASSIGN = "device_assign", "Assign device reading"
     DEVICE_DISMISS = "device_dismiss", "Dismiss device reading"
+    API_TOKEN_ISSUE = "api_token_issue", "API token issued"
+    API_TOKEN_REVOKE = "api_token_revoke", "API token revoked"
 
 
 # The kinds that make up the accounting of disclosures.

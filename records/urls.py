@@ -1,8 +1,21 @@
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.urls import path
+from django.urls import include, path
 
-from records.views import accounts, audit, auth, clinic, devices, home, patients, reauth, review, worklists
+from records.views import (
+    accounts,
+    api_tokens,
+    audit,
+    auth,
+    clinic,
+    devices,
+    fhir,
+    home,
+    patients,
+    reauth,
+    review,
+    worklists,
+)
 from records.views.sessions import board, charting, page, signing
 
 urlpatterns = [
@@ -25,6 +38,7 @@ urlpatterns = [
     path("patients/<int:pk>/intake/edit/", review.patient_intake_edit, name="patient_intake_edit"),
     path("patients/<int:pk>/outcomes/new/", review.patient_outcome_new, name="patient_outcome_new"),
     path("patients/<int:pk>/summary.pdf", review.patient_summary_pdf, name="patient_summary_pdf"),
+    path("patients/<int:pk>/record.fhir.json", fhir.patient_fhir_bundle, name="patient_fhir_bundle"),
     path("patients/<int:pk>/sessions/new/", board.patient_session_new, name="patient_session_new"),
     path("sessions/today/", board.session_board, name="session_board"),
     path("sessions/<int:pk>/", page.session_detail, name="session_detail"),
@@ -105,4 +119,10 @@ urlpatterns = [
     path("accounts/<int:pk>/deactivate/", accounts.account_deactivate, name="account_deactivate"),
     path("accounts/<int:pk>/reactivate/", accounts.account_reactivate, name="account_reactivate"),
     path("accounts/<int:pk>/authenticator/reset/", accounts.account_mfa_reset, name="account_mfa_reset"),
+    path("accounts/tokens/", api_tokens.account_token_issue, name="account_token_issue"),
+    path("accounts/tokens/revoke/", api_tokens.account_token_revoke, name="account_token_revoke"),
+    path("export/fhir/", fhir.fhir_export_page, name="fhir_export"),
+    path("export/fhir/<str:name>.zip", fhir.fhir_export_download, name="fhir_export_download"),
+    # The FHIR read API, token-authenticated (records/views/fhir.py).
+    path("fhir/", include("records.fhir.urls")),
 ]

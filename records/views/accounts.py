@@ -5,6 +5,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from records.actions.accounts import account_create, account_set_active, account_set_role
 from records.actions.context import actor_from_request
 from records.actions.mfa import mfa_reset
+from records.fhir.selectors import api_tokens
 from records.forms.accounts import AccountActiveForm, AccountCreateForm, AccountRoleForm
 from records.permissions import Role, role_of
 from records.selectors import account_get, accounts_list
@@ -19,7 +20,14 @@ ONLY_ADMINS = "Only an admin may manage accounts."
 @permission_required(MANAGE, ONLY_ADMINS)
 def account_list(request):
     accounts = [(account, role_of(account)) for account in accounts_list(user=request.user)]
-    return render(request, "records/accounts/list.html", {"accounts": accounts})
+    return render(
+        request,
+        "records/accounts/list.html",
+        {
+            "accounts": accounts,
+            "api_tokens": api_tokens(user=request.user),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -86,6 +86,27 @@ ACCESS = {
     "account_deactivate": {ANON: LOGIN, NURSE: 405, PHYSICIAN: 405, ADMIN: 405},
     "account_reactivate": {ANON: LOGIN, NURSE: 405, PHYSICIAN: 405, ADMIN: 405},
     "account_mfa_reset": {ANON: LOGIN, NURSE: 405, PHYSICIAN: 405, ADMIN: 405},
+    "account_token_issue": {ANON: LOGIN, NURSE: 405, PHYSICIAN: 405, ADMIN: 405},
+    "account_token_revoke": {ANON: LOGIN, NURSE: 405, PHYSICIAN: 405, ADMIN: 405},
+    # A patient's record as a FHIR Bundle: physicians only.
+    "patient_fhir_bundle": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 200, ADMIN: 403},
+    # The bulk export: the admin confirms it is them first (302 to the confirmation page).
+    "fhir_export": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 403, ADMIN: 302},
+    "fhir_export_download": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 403, ADMIN: 302},
+    # The FHIR API answers tokens only: a browser's signed-in session is not enough (401, OperationOutcome).
+    # Its CapabilityStatement is open to anyone; other paths under /fhir/ are 404 OperationOutcomes.
+    "fhir_metadata": {ANON: 200, NURSE: 200, PHYSICIAN: 200, ADMIN: 200},
+    "fhir_search": {ANON: 401, NURSE: 401, PHYSICIAN: 401, ADMIN: 401},
+    "fhir_read": {ANON: 401, NURSE: 401, PHYSICIAN: 401, ADMIN: 401},
+    "fhir_unknown": {ANON: 404, NURSE: 404, PHYSICIAN: 404, ADMIN: 404},
+}
+
+# URL parameters of the FHIR URLs, which the first word of their name does not decide.
+FHIR_URL_KWARGS = {
+    "fhir_search": lambda patient: {"resource_type": "Patient"},
+    "fhir_read": lambda patient: {"resource_type": "Patient", "resource_id": str(patient.pk)},
+    "fhir_unknown": lambda patient: {"rest": f"Patient/{patient.pk}/_history"},
+    "fhir_export_download": lambda patient: {"name": "20260101-090000-0123abcd"},
 }
 
 
@@ -124,8 +145,10 @@ def url_kwargs(patient, nurse, sessions, system_actor):
 
     def kwargs_for(name: str) -> dict:
         pattern = next(p for p in _flat_patterns() if p.name == name)
-        if not pattern.pattern.converters:
+        if not pattern.pattern.converters and not pattern.pattern.regex.groupindex:
             return {}
+        if name in FHIR_URL_KWARGS:
+            return FHIR_URL_KWARGS[name](patient)
         return objects[name.split("_")[0]]
 
     return kwargs_for

@@ -24,7 +24,16 @@ from records.models import (
     VitalsReading,
 )
 from records.permissions import role_of
-from tests.views.test_access_matrix import ADMIN, ANON, LOGIN, NURSE, PHYSICIAN, _flat_patterns, project_url_names
+from tests.views.test_access_matrix import (
+    ADMIN,
+    ANON,
+    FHIR_URL_KWARGS,
+    LOGIN,
+    NURSE,
+    PHYSICIAN,
+    _flat_patterns,
+    project_url_names,
+)
 
 ROLES = (ANON, NURSE, PHYSICIAN, ADMIN)
 
@@ -36,6 +45,7 @@ def row(anon, nurse, physician, admin):
 CLINICAL = row(LOGIN, 200, 200, 403)
 ADMIN_ONLY = row(LOGIN, 403, 403, 200)
 NOT_ALLOWED = row(LOGIN, 405, 405, 405)
+API_NOT_ALLOWED = row(405, 405, 405, 405)
 
 # url name -> method -> role -> expected status ("login" = redirect to log-in).
 METHOD_ACCESS = {
@@ -112,6 +122,19 @@ METHOD_ACCESS = {
     "device_reading_dismiss": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 302, 403, 403)},
     "monitor_list": {"GET": ADMIN_ONLY, "POST": ADMIN_ONLY},
     "monitor_set_active": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 403, 403, 302)},
+    # API tokens: the admin is asked to confirm it is them (200, the confirmation page).
+    "account_token_issue": {"GET": NOT_ALLOWED, "POST": ADMIN_ONLY},
+    "account_token_revoke": {"GET": NOT_ALLOWED, "POST": ADMIN_ONLY},
+    "patient_fhir_bundle": {"GET": row(LOGIN, 403, 200, 403), "POST": NOT_ALLOWED},
+    # The export: a GET is sent to the confirmation page (302), a POST gets it (200).
+    "fhir_export": {"GET": row(LOGIN, 403, 403, 302), "POST": ADMIN_ONLY},
+    "fhir_export_download": {"GET": row(LOGIN, 403, 403, 302), "POST": NOT_ALLOWED},
+    # The FHIR API: tokens only (a signed-in browser gets 401), GET only (405 for everyone else,
+    # signed in or not: the API has no log-in page to send anyone to).
+    "fhir_metadata": {"GET": row(200, 200, 200, 200), "POST": API_NOT_ALLOWED},
+    "fhir_search": {"GET": row(401, 401, 401, 401), "POST": API_NOT_ALLOWED},
+    "fhir_read": {"GET": row(401, 401, 401, 401), "POST": API_NOT_ALLOWED},
+    "fhir_unknown": {"GET": row(404, 404, 404, 404), "POST": API_NOT_ALLOWED},
 }
 
 
@@ -121,6 +144,8 @@ def url_for(name: str, *, patient, account, session=None, order=None, monitor=No
     Same convention as `url_kwargs` in test_access_matrix: add an entry for a new kind of object.
     """
     pattern = next(p for p in _flat_patterns() if p.name == name)
+    if name in FHIR_URL_KWARGS:
+        return reverse(name, kwargs=FHIR_URL_KWARGS[name](patient))
     if not pattern.pattern.converters:
         return reverse(name)
     objects = {"patient": {"pk": patient.pk}, "account": {"pk": account.pk}}

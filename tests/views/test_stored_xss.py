@@ -69,6 +69,14 @@ def test_no_page_runs_markup_from_a_record(client, make_user, hostile_patient, h
             text = pdf_text(response.content)
             assert "<script>alert('x')</script>" in text.lower(), name
             continue
+        if response["Content-Type"].startswith("application/fhir+json"):
+            # Data, not a page: the text is kept exactly (a JSON string), served as a download
+            # that no browser may sniff into HTML.
+            import json
+
+            assert response["X-Content-Type-Options"] == "nosniff", name
+            assert SCRIPT in json.dumps(json.loads(response.content)) or name == "fhir_metadata", name
+            continue
         html = response.content.decode()
         assert SCRIPT not in html, name
         assert IMG not in html and "<img" not in html, name

@@ -127,6 +127,18 @@ def _rows(queryset: QuerySet[Any]) -> Iterator[Any]:
     return queryset.iterator(chunk_size=CHUNK)
 
 
+def _chunks(queryset: QuerySet[Any]) -> Iterator[list[Any]]:
+    """The rows in lists of CHUNK, for the sources that read related rows one batch at a time."""
+    batch: list[Any] = []
+    for row in _rows(queryset):
+        batch.append(row)
+        if len(batch) == CHUNK:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def _patients(scope: Scope, people: People) -> Iterator[Resource]:
     patients = patient.patients()
     if scope.patient_id is not None:
@@ -169,11 +181,12 @@ def _medication_requests(scope: Scope, people: People) -> Iterator[Resource]:
 
 
 def _medication_administrations(scope: Scope, people: People) -> Iterator[Resource]:
-    rows = scope.filter(
-        medication_administration.administrations(), patient="session__patient_id", since="session__scheduled_at"
-    )
-    for row in _rows(rows):
-        yield medication_administration.medication_administration_resource(row, people)
+    ma = medication_administration
+    rows = scope.filter(ma.administrations(), patient="session__patient_id", since="session__scheduled_at")
+    for chunk in _chunks(rows):
+        events = ma.events_by_administration(row.pk for row in chunk)
+        for row in chunk:
+            yield ma.medication_administration_resource(row, people, events[row.pk])
 
 
 def _adverse_events(scope: Scope, people: People) -> Iterator[Resource]:

@@ -307,7 +307,10 @@ def _search_administrations(user: Reader, search: Search, people: People) -> Sea
     patient_id: int = search.params["patient"]
     rows = medication_administration.administrations().filter(session__patient_id=patient_id)
     page, total = _page(rows.order_by("started_at", "pk"), search)
-    resources = [medication_administration.medication_administration_resource(row, people) for row in page]
+    events = medication_administration.events_by_administration(row.pk for row in page)
+    resources = [
+        medication_administration.medication_administration_resource(row, people, events[row.pk]) for row in page
+    ]
     return SearchPage(resources, total, patient_id)
 
 

@@ -38,6 +38,7 @@ DATE_VALUE = re.compile(
 )
 PATIENT_REFERENCE = re.compile(r"^(?:Patient/)?([1-9][0-9]{0,17})$")
 ID_VALUE = re.compile(r"^[1-9][0-9]{0,17}$")
+WHOLE_NUMBER = re.compile(r"^[0-9]{1,9}$")
 
 
 class SearchError(ValueError):
@@ -179,6 +180,9 @@ def parse_search(resource_type: str, query: QueryDict) -> Search:
     """The search of `resource_type` that `query` asks for, or SearchError."""
     allowed = PARAMETERS[resource_type]
     search = Search(count=settings.FHIR_PAGE_SIZE)
+    for name, values in query.lists():
+        if any("\x00" in value for value in (name, *values)):
+            raise SearchError("A search parameter may not contain a NUL character.")
     for name in query:
         if name in COMMON:
             continue
@@ -189,12 +193,12 @@ def parse_search(resource_type: str, query: QueryDict) -> Search:
         raise SearchError("_format: only JSON is served (application/fhir+json).")
     if "_count" in query:
         raw = _single(query, "_count")
-        if not raw.isdigit() or not 1 <= int(raw) <= settings.FHIR_MAX_PAGE_SIZE:
+        if not WHOLE_NUMBER.match(raw) or not 1 <= int(raw) <= settings.FHIR_MAX_PAGE_SIZE:
             raise SearchError(f"_count must be a whole number from 1 to {settings.FHIR_MAX_PAGE_SIZE}.")
         search.count = int(raw)
     if "_page" in query:
         raw = _single(query, "_page")
-        if not raw.isdigit() or not 1 <= int(raw) <= 10_000_000:
+        if not WHOLE_NUMBER.match(raw) or not 1 <= int(raw) <= 10_000_000:
             raise SearchError("_page must be a whole number from 1.")
         search.page = int(raw)
     for name in query:

@@ -7,6 +7,7 @@ pages; this module only says which permission each kind of record needs. An admi
 token therefore reads the audit log and no clinical record, as on the pages.
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -76,6 +77,9 @@ RESOURCE_SOURCES: dict[str, tuple[str, ...]] = {
 SEARCHABLE = ("Patient", "Encounter", "Observation", "MedicationAdministration")
 
 
+ID_DIGITS = re.compile(r"^[1-9][0-9]{0,17}$")
+
+
 class NotFound(Exception):
     """No resource of that type has that id (or its id is not one this server gives out)."""
 
@@ -111,7 +115,7 @@ def require_resource_type(user: Reader, resource_type: str) -> None:
 
 
 def _pk(resource_id: str) -> int:
-    if not resource_id.isdigit() or resource_id.startswith("0") or len(resource_id) > 18:
+    if not ID_DIGITS.match(resource_id):
         raise NotFound
     return int(resource_id)
 

@@ -245,6 +245,8 @@ BAD_SEARCHES = [
     ("/fhir/Patient", {"name": " "}),
     ("/fhir/Encounter", {"patient": "1", "date": "2026-1-1"}),
     ("/fhir/MedicationAdministration", {"patient": "1", "date": "2026"}),
+    ("/fhir/Observation", {"patient": "1", "_count": "\u00b2"}),  # a superscript two is a digit to str.isdigit
+    ("/fhir/Patient", {"identifier": "a\x00b"}),  # PostgreSQL refuses NUL in text
     ("/fhir/AdverseEvent", {}),  # read by id only
 ]
 

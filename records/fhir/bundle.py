@@ -1,7 +1,7 @@
 """Bundle: a page of search results (searchset, with paging links) and one patient's whole record (collection)."""
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -52,18 +52,6 @@ def searchset(
     }
 
 
-def _references(value: Any) -> Iterator[str]:
-    if isinstance(value, dict):
-        reference = value.get("reference")
-        if isinstance(reference, str):
-            yield reference
-        for item in value.values():
-            yield from _references(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _references(item)
-
-
 def patient_collection(*, patient_id: int, base_url: str) -> Resource:
     """Everything recorded about one patient, with the practitioners it names and the local code systems.
 
@@ -71,9 +59,7 @@ def patient_collection(*, patient_id: int, base_url: str) -> Resource:
     """
     people = People()
     resources: list[Resource] = list(patient_resources(patient_id, people))
-    named = {ref.split("/", 1)[1] for r in resources for ref in _references(r) if ref.startswith("Practitioner/")}
-    accounts = practitioner.practitioners().filter(pk__in=[int(pk) for pk in named])
-    resources += [practitioner.practitioner_resource(user) for user in accounts]
+    resources += [practitioner.practitioner_resource(user) for user in practitioner.practitioners(patient_id)]
     resources += list(code_system.code_systems())
     now = timezone.now()
     return {

@@ -75,7 +75,8 @@ class ExportOptions:
     `since`: the sessions scheduled on or after that day (clinic time zone) and
     everything charted in them, the outcomes reported and intake assessments saved
     since, the audit events since, and the patients these concern or whose
-    demographics changed since. Practitioners and the local code systems always.
+    demographics changed since. The local code systems always; practitioners: all of
+    the clinic's clinicians, or for one patient those named in the patient's records.
     `audit`: include the audit log (AuditEvent.ndjson).
     """
 
@@ -155,7 +156,7 @@ def _patients(scope: Scope, people: People) -> Iterator[Resource]:
 
 
 def _practitioners(scope: Scope, people: People) -> Iterator[Resource]:
-    for user in _rows(practitioner.practitioners()):
+    for user in _rows(practitioner.practitioners(scope.patient_id)):
         yield practitioner.practitioner_resource(user)
 
 

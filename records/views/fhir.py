@@ -183,6 +183,11 @@ def fhir_api(*, authenticated: bool = True) -> Callable[[Callable[..., HttpRespo
                 return operation_outcome(403, "forbidden", reason)
             except NotFound:
                 return operation_outcome(404, "not-found", "No resource of that type has that id.")
+            except Exception:
+                # A fault of the server, not of the request: logged with its traceback, and still
+                # answered in the API's own form.
+                logger.exception("FHIR API error on %s", request.path)
+                return operation_outcome(500, "exception", "The server could not answer this request.")
 
         return wrapped
 
@@ -213,8 +218,8 @@ def fhir_search_view(request: HttpRequest, resource_type: str) -> HttpResponse:
     """Search one resource type (type-level search): a page of a searchset Bundle, audited as a search."""
     _known_type(resource_type)
     if resource_type not in SEARCHABLE:
-        raise_search = ", ".join(SEARCHABLE)
-        raise ApiError(400, "not-supported", f"{resource_type} is read by id only; searches: {raise_search}.")
+        searchable = ", ".join(SEARCHABLE)
+        raise ApiError(400, "not-supported", f"{resource_type} is read by id only; searches: {searchable}.")
     account, actor, token = request.fhir_account, request.fhir_actor, request.fhir_token  # type: ignore[attr-defined]
     try:
         search = parse_search(resource_type, request.GET)

@@ -372,3 +372,16 @@ def test_no_query_gets_a_500(client, nurse_token, resource, params):
     response = client.get(f"/fhir/{resource}?{urlencode(params)}", **bearer(nurse_token))
     assert response.status_code in (200, 400), response.content
     assert body(response)["resourceType"] in ("Bundle", "OperationOutcome")
+
+
+def test_a_fault_of_the_server_is_still_an_operation_outcome(client, nurse_token, patient, monkeypatch, caplog):
+    from records.views import fhir as views
+
+    def broken(**kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(views, "fhir_read", broken)
+    response = client.get(f"/fhir/Patient/{patient.pk}", **bearer(nurse_token))
+    outcome(response, 500, "exception")
+    assert "a bug" not in response.content.decode()
+    assert "FHIR API error" in caplog.text

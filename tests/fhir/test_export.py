@@ -323,6 +323,10 @@ def test_export_of_one_patient_since_a_day(tmp_path, patient, make_patient, sess
     assert events and all(
         any(ent.get("what", {}).get("reference") == f"Patient/{patient.pk}" for ent in e["entity"]) for e in events
     )
+    practitioners = {
+        json.loads(line)["id"] for line in (tmp_path / "one" / "Practitioner.ndjson").read_text().splitlines()
+    }
+    assert practitioners == {str(nurse.pk), str(sessions.physician.pk)}
     audit = AuditEvent.objects.get(action="export", record_type="fhir_export")
     assert audit.patient == patient and audit.actor_role == "system"
     assert audit.changes["resources"][1] == result.counts

@@ -3,6 +3,7 @@
 import hashlib
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -112,6 +113,9 @@ def test_a_physician_downloads_a_patients_record_as_a_bundle_audited_as_a_disclo
         assert entry["fullUrl"].endswith(f"/fhir/{entry['resource']['resourceType']}/{entry['resource']['id']}")
     subjects = {e["resource"]["subject"]["reference"] for e in bundle["entry"] if "subject" in e["resource"]}
     assert subjects == {f"Patient/{patient.pk}"}
+    present = {f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in bundle["entry"]}
+    references = set(re.findall(r'"reference": ?"([^"]+)"', response.content.decode()))
+    assert references and references <= present  # the Bundle stands on its own
     disclosure = AuditEvent.objects.get(action="disclosure", patient=patient)
     assert disclosure.actor == physician
     assert disclosure.changes["document"] == [None, "Patient record (FHIR Bundle)"]

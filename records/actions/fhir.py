@@ -91,6 +91,12 @@ def api_token_revoke(*, actor: Actor, token: ApiToken, reason: str = "") -> ApiT
     return row
 
 
+def _require_reader(actor: Actor, token: ApiToken) -> None:
+    """A read through the API is made by the token's own account, with a role (the API checked which)."""
+    if actor.user is None or actor.user.pk != token.account_id or role_of(actor.user) is None:
+        raise ActionRefused("Reads through the API are made with a valid token of an account with a role.")
+
+
 def _touch(token: ApiToken) -> None:
     now = timezone.now()
     last = token.last_used_at
@@ -110,8 +116,9 @@ def fhir_read_record(
 ) -> None:
     """Record a read through the FHIR API (`resource`: "Observation/vitals-12-bp"), as a page view is recorded.
 
-    Anyone whose token the API accepted; the API has checked the role already.
+    The token's own account, with a role; what that role may read was checked by the API's selectors.
     """
+    _require_reader(actor, token)
     _touch(token)
     audit_record(
         actor=actor,
@@ -128,7 +135,11 @@ def fhir_read_record(
 def fhir_search_record(
     *, actor: Actor, token: ApiToken, resource_type: str, query: str, total: int, patient: Patient | None
 ) -> None:
-    """Record a search through the FHIR API: the query and how many results it had, as a patient search is."""
+    """Record a search through the FHIR API: the query and how many results it had, as a patient search is.
+
+    The token's own account, with a role; what that role may read was checked by the API's selectors.
+    """
+    _require_reader(actor, token)
     _touch(token)
     audit_record(
         actor=actor,

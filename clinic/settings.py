@@ -86,7 +86,6 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
-    "django_ratelimit",
     "records",
 ]
 
@@ -311,20 +310,21 @@ def env_rate(name: str, default: str) -> str:
 FHIR_API_RATE_LIMIT = env_rate("FHIR_API_RATE_LIMIT", "300/m")
 FHIR_API_RATE_LIMIT_PER_ADDRESS = env_rate("FHIR_API_RATE_LIMIT_PER_ADDRESS", "600/m")
 
-# django-ratelimit counts requests in a cache that every worker process shares: the
-# database's (table records_ratelimit_cache, created by a migration), not the default
-# per-process memory cache, which would let each gunicorn worker count on its own.
-# django-ratelimit flags the database cache because its increment is not atomic: two
-# requests of the same token at the same instant may count once. That only lets a
-# runaway client a few requests past the limit; it never lets a request past its
-# token or its role, so the error is silenced here. A deployment that has memcached
-# or Redis can point the "ratelimit" cache at it instead.
+# django-ratelimit (its is_ratelimited function, called by records.views.fhir) counts
+# requests in a cache that every worker process shares: the database's (table
+# records_ratelimit_cache, created by a migration), not the default per-process memory
+# cache, which would let each gunicorn worker count on its own. The database cache's
+# increment is not atomic: two requests of the same token at the same instant may count
+# once. That only lets a runaway client a few requests past the limit; it never lets a
+# request past its token or its role. (django-ratelimit's own system check, which
+# refuses non-atomic caches, is not installed: the app is not in INSTALLED_APPS, as
+# only the function is used.) A deployment with memcached or Redis can point the
+# "ratelimit" cache at it instead.
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "ratelimit": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "records_ratelimit_cache"},
 }
 RATELIMIT_USE_CACHE = "ratelimit"
-SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 LOGGING = {
     "version": 1,

@@ -273,7 +273,7 @@ def read_snapshot() -> Iterator[None]:
         yield
 
 
-def _may_export(actor: Actor, patient_mrn: str) -> None:
+def _may_export(actor: Actor) -> None:
     if actor.is_system:
         return
     if can(actor.user, "export_fhir"):
@@ -300,7 +300,7 @@ def fhir_export(actor: Actor, options: ExportOptions, output_dir: Path, *, reque
     export is recorded as a disclosure (kind `export`) once its files are written,
     with the counts per resource type and, for one patient, that patient.
     """
-    _may_export(actor, options.patient_mrn)
+    _may_export(actor)
     target: Patient | None = None
     if options.patient_mrn:
         target = Patient.objects.filter(mrn=options.patient_mrn).first()

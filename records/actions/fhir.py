@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from records.actions.audit import audit_record
 from records.actions.context import ActionRefused, Actor
+from records.audit import audit_record
 from records.models import ApiToken, AuditAction, Patient, User
 from records.permissions import require, role_of
 

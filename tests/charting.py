@@ -5,18 +5,16 @@
 Neither writes a row itself: every step is the action a nurse or physician would take.
 """
 
-from datetime import datetime, timedelta
-
 import pytest
 from django.utils import timezone
 
-from records.actions.context import Actor
 from records.actions.medications import administration_start, administration_stop, order_document
-from records.actions.screening import screening_decide, screening_record
+from records.actions.screening import screening_record
 from records.actions.sessions import session_arrive, session_begin_screening, session_schedule, session_sign
-from records.actions.side_effects import discharge_record, side_effect_record
+from records.actions.side_effects import discharge_record
 from records.actions.vitals import vitals_record
-from records.models import Patient, Session, User
+from records.management.demo import course as demo_course
+from records.models import Session
 
 NEGATIVE_SCREENING = {
     "systolic": 128,
@@ -131,120 +129,5 @@ def sessions(nurse, physician):
     return SessionBuilder(nurse, physician, actor_for)
 
 
-def chart_session(
-    *,
-    nurse: User,
-    physician: User,
-    patient: Patient,
-    start: datetime,
-    readings: int = 4,
-    pain_before: int = 6,
-    pain_after: int = 2,
-    systolic: int = 128,
-    diastolic: int = 82,
-    received_as: str = "written",
-    held: bool = False,
-    side_effect: bool = False,
-    sign: bool = True,
-) -> Session:
-    """One IV session starting at `start` (in the past), from arrival to the nurse's signature.
-
-    `readings` flowsheet rows (at least 2: one before, one after the infusion), besides
-    the blood pressure the screening records. `held`: the screening is held (history of
-    hypertension) and the physician decides to proceed. A verbal or telephone order
-    (`received_as`) waits for the physician's co-signature.
-    """
-    as_nurse, as_physician = Actor.for_user(nurse), Actor.for_user(physician)
-
-    def at(minutes: int) -> datetime:
-        return start + timedelta(minutes=minutes)
-
-    session = session_schedule(
-        actor=as_nurse,
-        patient=patient,
-        planned_route="iv_infusion",
-        scheduled_at=start,
-        chair="Chair 2",
-        primary_nurse=nurse,
-        supervising_physician=physician,
-    )
-    session_arrive(actor=as_nurse, session=session, arrived_at=at(0))
-    session_begin_screening(actor=as_nurse, session=session)
-    answers = {**NEGATIVE_SCREENING, "systolic": systolic, "diastolic": diastolic}
-    if held:
-        answers["hypertension_history"] = "yes"
-    screening = screening_record(actor=as_nurse, session=session, bp_measured_at=at(2), **answers)
-    if held:
-        screening_decide(
-            actor=as_physician,
-            screening=screening,
-            decision="proceed",
-            reason="Treated hypertension, controlled on amlodipine; BP today acceptable.",
-        )
-    order = order_document(
-        actor=as_nurse,
-        session=session,
-        **{**WRITTEN_ORDER, "received_as": received_as},
-        read_back_confirmed=received_as != "written",
-        ordering_physician=physician,
-        received_at=at(5),
-    )
-    vitals = {"actor": as_nurse, "session": session, "spo2": 98, "respiratory_rate": 14}
-    vitals_record(
-        **vitals,
-        measured_at=at(6),
-        phase="pre",
-        systolic=systolic,
-        diastolic=diastolic,
-        heart_rate=72,
-        pain=pain_before,
-    )
-    administration = administration_start(
-        actor=as_nurse, order=order, site="L forearm 22G", lot_number="LOT-1", started_at=at(10)
-    )
-    during = max(0, readings - 2)
-    for i in range(during):
-        vitals_record(
-            **vitals,
-            measured_at=at(12 + i * 3),
-            phase="during",
-            systolic=systolic + 6 - (i % 5),
-            diastolic=diastolic + 3 - (i % 3),
-            heart_rate=78 + (i % 4),
-            dissociation="mild" if i % 4 == 1 else "none",
-        )
-    stop = 12 + during * 3
-    if side_effect:
-        side_effect_record(
-            actor=as_nurse,
-            session=session,
-            kind="nausea_vomiting",
-            severity="mild",
-            onset_at=at(stop - 2),
-            action_taken="Ondansetron per standing order",
-            resolved_at=at(stop + 5),
-        )
-    administration_stop(
-        actor=as_nurse, administration=administration, amount_given_value="35", amount_given_unit="mg", at=at(stop)
-    )
-    vitals_record(
-        **vitals,
-        measured_at=at(stop + 20),
-        phase="post",
-        systolic=systolic - 2,
-        diastolic=diastolic - 2,
-        heart_rate=74,
-        pain=pain_after,
-    )
-    discharge_record(
-        actor=as_nurse,
-        session=session,
-        alert_and_oriented=True,
-        vitals_near_baseline=True,
-        steady_walking=True,
-        escort_present_not_driving=True,
-        discharged_at=at(stop + 25),
-    )
-    if sign:
-        session_sign(actor=as_nurse, session=session)
-    return Session.objects.get(pk=session.pk)
+# A whole past session through the actions: the same charting seed_demo uses for its year of treatment.
+chart_session = demo_course.chart_session

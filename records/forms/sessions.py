@@ -5,12 +5,13 @@ or session: the clinician types what the order says.
 """
 
 import uuid
+from decimal import Decimal
 
 from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row
 from django import forms
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import DecimalValidator, MaxValueValidator, MinValueValidator
 from django.utils import timezone
 
 from records.doses import DOSE_MAX_LENGTH, DoseUnit, validate_dose_value
@@ -369,6 +370,25 @@ class AddendumForm(forms.Form):
     reason = forms.CharField(max_length=500)
 
 
+def _in_range(low, high, places: int, message: str):
+    """One check and one message (without %-parameters, so a "%" in a label stays as it is)."""
+
+    def validate(value) -> None:
+        exponent = value.as_tuple().exponent if isinstance(value, Decimal) else 0
+        too_precise = isinstance(exponent, int) and -exponent > places
+        if too_precise or not low <= value <= high:
+            raise forms.ValidationError(message, code="out_of_range")
+
+    return validate
+
+
+def setting_bounds(name: str) -> tuple:
+    """The accepted (lowest, highest) value of a numeric clinic setting, from the model's validators."""
+    validators = getattr(ClinicSettings._meta.get_field(name), "validators", [])
+    bounds = {type(v).__name__: v.limit_value for v in validators if hasattr(v, "limit_value")}
+    return bounds["MinValueValidator"], bounds["MaxValueValidator"]
+
+
 class ClinicSettingsForm(forms.ModelForm):
     reason = forms.CharField(label="Reason for the change", max_length=500, required=False)
 
@@ -397,14 +417,22 @@ class ClinicSettingsForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         for name in self.Meta.fields:
             field = self.fields[name]
-            validators = ClinicSettings._meta.get_field(name).validators
-            bounds = {type(v).__name__: v.limit_value for v in validators if hasattr(v, "limit_value")}
-            low, high = bounds.get("MinValueValidator"), bounds.get("MaxValueValidator")
-            if low is not None and high is not None:
-                message = f"{field.label}: enter a value between {low} and {high}."
-                field.validators += [MinValueValidator(low, message), MaxValueValidator(high, message)]
-                field.error_messages["invalid"] = message
+            low, high = setting_bounds(name)
+            # One message for every way a value can be wrong: it names the field and the accepted range.
+            places = getattr(field, "decimal_places", None)
+            shape = (
+                f", with at most {places} decimal place{'s' if places != 1 else ''}" if places else ", a whole number"
+            )
+            message = f"{field.label}: enter a number between {low} and {high}{shape}."
+            # Django's own range and digit validators would each add a message of their own.
+            field.validators = [
+                v
+                for v in field.validators
+                if not isinstance(v, MinValueValidator | MaxValueValidator | DecimalValidator)
+            ] + [_in_range(low, high, places or 0, message)]
+            field.error_messages["invalid"] = field.error_messages["required"] = message
             field.widget.attrs["inputmode"] = "decimal" if name.startswith("temperature") else "numeric"
+            field.widget.attrs["min"], field.widget.attrs["max"] = low, high
         self.helper = helper(
             Row(Column("bp_hold_systolic"), Column("bp_hold_diastolic")),
             Row(Column("systolic_low"), Column("systolic_high"), Column("diastolic_low"), Column("diastolic_high")),

@@ -72,7 +72,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else ""
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # No django.contrib.admin: every read and write goes through the app's own audited pages.
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

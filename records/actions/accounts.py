@@ -33,7 +33,7 @@ def account_create(
     _require_manager(actor)
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": f"The username {username} is taken."})
-    # Django's admin site is the read-only audit viewer, open to the admin role only.
+    # is_staff marks the admin role; no Django admin site is served (clinic/urls.py).
     user = User(
         username=username,
         first_name=first_name,

@@ -11,10 +11,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from records import workflow
+from records import clinical_time, workflow
+from records.actions.audit import audit_record, diff_fields
 from records.actions.context import ActionRefused, Actor
 from records.actions.screening import patient_holds
-from records.actions.sessions import check_past, open_session_for_charting, transition, user_name
+from records.actions.sessions import open_session_for_charting, transition, user_name
 from records.audit import audit_record, diff_fields
 from records.doses import DoseUnit, validate_dose_value
 from records.models import (
@@ -124,7 +125,7 @@ def order_document(
         errors["route"] = "Choose the route."
     if errors:
         raise ValidationError(errors)
-    check_past("received_at", received_at, "Time received")
+    clinical_time.require_in_visit(session, field="received_at", label="Time received", value=received_at)
     now = timezone.now()
     verbal = received_as != ReceivedAs.WRITTEN
     order = Order(
@@ -192,10 +193,9 @@ def _lock_administration(actor: Actor, administration: Administration, verb: str
     return session, administration
 
 
-def _check_event_time(field: str, at: datetime, after: datetime, label: str) -> None:
-    check_past(field, at, label)
-    if at < after:
-        raise ValidationError({field: f"{label} cannot be before {timezone.localtime(after):%H:%M}."})
+def _check_event_time(session: Session, field: str, at: datetime, after: datetime, label: str) -> None:
+    """Inside the visit, and not before `after` (the order's time received, the previous event)."""
+    clinical_time.require_in_visit(session, field=field, label=label, value=at, after=[after])
 
 
 def administration_start(
@@ -286,7 +286,7 @@ def _administration_start(
     if errors:
         raise ValidationError(errors)
     started_at = started_at or timezone.now()
-    _check_event_time("started_at", started_at, order.received_at, "Start time")
+    _check_event_time(session, "started_at", started_at, order.received_at, "Start time")
     administration = Administration.objects.create(
         session=session,
         order=order,
@@ -355,7 +355,7 @@ def _pause_or_resume(
     if not reason:
         raise ValidationError({"reason": f"Give the reason to {kind}."})
     at = at or timezone.now()
-    _check_event_time("at", at, _last_event_time(administration), f"{kind.title()} time")
+    _check_event_time(session, "at", at, _last_event_time(administration), f"{kind.title()} time")
     before = administration.state
     administration.state = AdministrationState.PAUSED if kind == "pause" else AdministrationState.RUNNING
     administration.save(update_fields=["state"])
@@ -395,7 +395,7 @@ def administration_stop(
     if errors:
         raise ValidationError(errors)
     at = at or timezone.now()
-    _check_event_time("at", at, _last_event_time(administration), "Stop time")
+    _check_event_time(session, "at", at, _last_event_time(administration), "Stop time")
     before = administration.state
     administration.state = AdministrationState.STOPPED
     administration.stopped_at = at

@@ -14,7 +14,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from records import workflow
+from records import clinical_time, workflow
+from records.actions.audit import audit_record, diff_fields
 from records.actions.context import ActionRefused, Actor
 from records.actions.sessions import lock_session, open_session_for_charting, require_permission, transition
 from records.actions.vitals import create_reading
@@ -144,10 +145,12 @@ def screening_record(
         errors["pregnancy_note"] = "Say why a pregnancy test does not apply."
     if errors:
         raise ValidationError(errors)
+    bp_measured_at = bp_measured_at or timezone.now()
+    clinical_time.require_in_visit(session, field="bp_measured_at", label="BP measured at", value=bp_measured_at)
     reading = create_reading(
         actor=actor,
         session=session,
-        measured_at=bp_measured_at or timezone.now(),
+        measured_at=bp_measured_at,
         phase=Phase.PRE,
         systolic=systolic,
         diastolic=diastolic,

@@ -7,7 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from records import workflow
+from records import clinical_time, workflow
+from records.actions.audit import audit_record, diff_fields
 from records.actions.context import ActionRefused, Actor
 from records.audit import audit_record, diff_fields
 from records.models import Addendum, AuditAction, ExitKind, Order, Patient, Session, SessionStatus, User
@@ -159,7 +160,7 @@ def session_arrive(*, actor: Actor, session: Session, arrived_at: datetime | Non
     session = open_session_for_charting(actor, session, "arrive")
     workflow.require_step(session, "arrive")
     arrived_at = arrived_at or timezone.now()
-    check_past("arrived_at", arrived_at, "Arrival time")
+    clinical_time.require_in_visit(session, field="arrived_at", label="Arrival time", value=arrived_at)
     return transition(
         actor=actor,
         session=session,

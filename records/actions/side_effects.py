@@ -6,9 +6,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from records import workflow
+from records import clinical_time, workflow
+from records.actions.audit import audit_record, diff_fields
 from records.actions.context import ActionRefused, Actor
-from records.actions.sessions import check_past, open_session_for_charting, transition
+from records.actions.sessions import open_session_for_charting, transition
 from records.audit import audit_record, diff_fields
 from records.models import (
     AdministrationState,
@@ -48,13 +49,13 @@ def side_effect_record(
         errors["severity"] = "Choose mild, moderate or severe."
     if not action_taken.strip():
         errors["action_taken"] = "Say what was done (or 'none')."
-    if resolved_at is not None and resolved_at < onset_at:
-        errors["resolved_at"] = "Resolved-at cannot be before the onset."
     if errors:
         raise ValidationError(errors)
-    check_past("onset_at", onset_at, "Onset")
+    clinical_time.require_in_visit(session, field="onset_at", label="Onset", value=onset_at)
     if resolved_at is not None:
-        check_past("resolved_at", resolved_at, "Resolved-at time")
+        clinical_time.require_in_visit(
+            session, field="resolved_at", label="Resolved at", value=resolved_at, after=[onset_at]
+        )
     effect = SideEffect.objects.create(
         session=session,
         kind=kind,
@@ -89,13 +90,13 @@ def side_effect_record(
 @transaction.atomic
 def side_effect_resolve(*, actor: Actor, side_effect: SideEffect, resolved_at: datetime) -> SideEffect:
     """Record when a side effect resolved. Nurses; session unsigned."""
-    open_session_for_charting(actor, side_effect.session, "record the resolution")
+    session = open_session_for_charting(actor, side_effect.session, "record the resolution")
     effect = SideEffect.objects.select_for_update().get(pk=side_effect.pk)
     if effect.resolved_at is not None:
         raise ActionRefused("This side effect already has its resolution time.")
-    check_past("resolved_at", resolved_at, "Resolved-at time")
-    if resolved_at < effect.onset_at:
-        raise ValidationError({"resolved_at": "Resolved-at cannot be before the onset."})
+    clinical_time.require_in_visit(
+        session, field="resolved_at", label="Resolved at", value=resolved_at, after=[effect.onset_at]
+    )
     effect.resolved_at = resolved_at
     effect.save(update_fields=["resolved_at"])
     audit_record(
@@ -138,7 +139,13 @@ def discharge_record(
     if errors:
         raise ValidationError(errors)
     discharged_at = discharged_at or timezone.now()
-    check_past("discharged_at", discharged_at, "Discharge time")
+    clinical_time.require_in_visit(
+        session,
+        field="discharged_at",
+        label="Discharge time",
+        value=discharged_at,
+        after=[clinical_time.last_stop(session), session.arrived_at],
+    )
     discharge = Discharge.objects.create(
         session=session, discharged_at=discharged_at, discharged_by=actor.person, note=note.strip(), **criteria
     )

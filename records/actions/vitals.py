@@ -9,12 +9,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from records import workflow
+from records import clinical_time, workflow
+from records.actions.audit import audit_record, diff_fields
 from records.actions.context import ActionRefused, Actor
-from records.actions.sessions import check_past, open_session_for_charting, transition
+from records.actions.sessions import open_session_for_charting, transition
 from records.audit import audit_record, diff_fields
 from records.models import AuditAction, Screening, Session, VitalsReading
-from records.models.vitals import NUMERIC_VITALS, Source
+from records.models.vitals import NUMERIC_VITALS, Phase, Source
 from records.vital_limits import IMPOSSIBLE
 
 READING_FIELDS = (*NUMERIC_VITALS, "dissociation", "note")
@@ -69,7 +70,9 @@ def create_reading(
     unknown = set(values) - set(READING_FIELDS)
     if unknown:
         raise TypeError(f"Not a vitals field: {sorted(unknown)}")
-    check_past("measured_at", measured_at, "Measured-at time")
+    # A post-session reading comes after the last stop (records.clinical_time).
+    after = [clinical_time.last_stop(session)] if phase == Phase.POST else []
+    clinical_time.require_in_visit(session, field="measured_at", label="Measured at", value=measured_at, after=after)
     check_vitals(values)
     if isinstance(values.get("temperature"), float):
         values["temperature"] = Decimal(str(values["temperature"]))

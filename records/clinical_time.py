@@ -13,7 +13,8 @@ visit it belongs to:
 - and not before what it follows: an administration's start not before its order was
   received; a pause, resume or stop not before the administration's previous event; a
   post-session reading not before the last stop; a discharge not before the last stop nor
-  the arrival; a side effect's resolution not before its onset.
+  the arrival; a side effect's resolution not before its onset. A time typed to the minute
+  is compared to the minute.
 
 Every action that takes a clinical time calls `require_in_visit` (records/actions/); a time
 outside is refused with a message naming the field and the accepted window in the clinic's
@@ -104,8 +105,15 @@ def window_for(session: Session, *, after: Iterable[datetime | None] = ()) -> Wi
 def require_in_visit(
     session: Session, *, field: str, label: str, value: datetime, after: Iterable[datetime | None] = ()
 ) -> None:
-    """Refuse (ValidationError on `field`) a clinical time outside the visit, or before any time in `after`."""
+    """Refuse (ValidationError on `field`) a clinical time outside the visit, or before any time in `after`.
+
+    A time typed to the minute (the forms' precision) is compared to the minute: a post-session
+    reading at 10:03 follows a stop at 10:03:45. A time with seconds (the server's clock) is
+    compared exactly.
+    """
     window = window_for(session, after=after)
+    if value == _to_minute(value):
+        window = Window(_to_minute(window.earliest), window.latest)
     if value in window:
         return
     if window.earliest > window.latest:

@@ -325,3 +325,23 @@ def test_a_session_scheduled_for_another_day_cannot_arrive_today(clock, nurse_ac
         "Arrival time must be between 2026-11-26 00:00 and 10:01 today, and that time has not come yet: "
         "check the session.",
     )
+
+
+def test_a_time_typed_to_the_minute_is_compared_to_the_minute(clock, nurse_actor, sessions, patient):
+    """The forms take minutes: a reading typed as 10:20 follows a stop the server clocked at 10:20:45."""
+    session = sessions.to(patient, "in_progress")
+    clock.to("10:20")
+    stopped = at("10:20") + timedelta(seconds=45)
+    stop(nurse_actor, Administration.objects.get(session=session), stopped)
+    clock.to("10:30")
+    refused(
+        lambda: vitals(nurse_actor, session, stopped - timedelta(seconds=15), phase="post"),
+        "measured_at",
+        "Measured at must be between 10:20:45 and 10:31 today.",
+    )
+    refused(
+        lambda: vitals(nurse_actor, session, at("10:19"), phase="post"),
+        "measured_at",
+        "Measured at must be between 10:20 and 10:31 today.",
+    )
+    assert vitals(nurse_actor, session, at("10:20"), phase="post").measured_at == at("10:20")

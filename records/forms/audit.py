@@ -1,16 +1,10 @@
 from django import forms
 from django.apps import apps
 
+from records.forms.dates import BoundedDateField
 from records.models import AuditAction, Patient, User
 from records.permissions import Role
 from records.selectors import AUDIT_DEFAULT_SORT, DISCLOSURES
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
 
 
 def record_type_choices():
@@ -34,8 +28,8 @@ class PeriodForm(forms.Form):
                 css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
                 field.widget.attrs.setdefault("class", css)
 
-    date_from = forms.DateField(required=False, label="From", widget=DateInput())
-    date_to = forms.DateField(required=False, label="To", widget=DateInput())
+    date_from = BoundedDateField(required=False, label="From")
+    date_to = BoundedDateField(required=False, label="To")
 
     def clean(self):
         data = super().clean()

@@ -4,14 +4,8 @@ from django import forms
 from django.utils import timezone
 
 from records.actions.patients import DEMOGRAPHIC_FIELDS
+from records.forms.dates import DateInput
 from records.models import Patient
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
 
 
 class PatientForm(forms.ModelForm):

@@ -4,7 +4,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row
 from django import forms
 
-from records.forms.patients import DateInput
+from records.forms.dates import BoundedDateField
 from records.models import Session
 from records.models.intake import BASELINE_DAYS_MAX
 from records.models.outcomes import HEADACHE_DAYS_MAX, HIT6_RANGE, MIDAS_RANGE
@@ -80,16 +80,14 @@ PreventiveTreatmentFormSet = forms.formset_factory(PreventiveTreatmentForm, extr
 
 
 class OutcomeForm(forms.Form):
-    reported_on = forms.DateField(
-        label="Reported on",
-        widget=DateInput(),
-        error_messages={"required": "Enter the day the patient reported these outcomes.", "invalid": "Enter a date."},
+    reported_on = BoundedDateField(
+        label="Reported on", error_messages={"required": "Enter the day the patient reported these outcomes."}
     )
     headache_days = _whole_number("Headache days in the last 30 days", 0, HEADACHE_DAYS_MAX)
     midas_total = _whole_number("MIDAS total", *MIDAS_RANGE, required=False)
-    midas_completed_on = forms.DateField(label="MIDAS completed on", required=False, widget=DateInput())
+    midas_completed_on = BoundedDateField(label="MIDAS completed on", required=False)
     hit6_total = _whole_number("HIT-6 total", *HIT6_RANGE, required=False)
-    hit6_completed_on = forms.DateField(label="HIT-6 completed on", required=False, widget=DateInput())
+    hit6_completed_on = BoundedDateField(label="HIT-6 completed on", required=False)
     session: "forms.ModelChoiceField[Session]" = forms.ModelChoiceField(
         queryset=None,
         required=False,
@@ -122,8 +120,8 @@ class OutcomeForm(forms.Form):
 
 
 class HistoryFilterForm(forms.Form):
-    date_from = forms.DateField(label="From", required=False, widget=DateInput())
-    date_to = forms.DateField(label="To", required=False, widget=DateInput())
+    date_from = BoundedDateField(label="From", required=False)
+    date_to = BoundedDateField(label="To", required=False)
     route = forms.ChoiceField(label="Route", required=False)
     status = forms.ChoiceField(label="Status", required=False)
 

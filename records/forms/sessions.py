@@ -15,6 +15,7 @@ from django.core.validators import DecimalValidator, MaxValueValidator, MinValue
 from django.utils import timezone
 
 from records.doses import DOSE_MAX_LENGTH, DoseUnit, validate_dose_value
+from records.forms.dates import check_date_range
 from records.models import (
     Answer,
     ClinicSettings,
@@ -48,12 +49,14 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
 
 def datetime_field(label: str, required: bool = True) -> forms.DateTimeField:
+    """A date and time within records.forms.dates' range (a visit's own window is the action's to check)."""
     return forms.DateTimeField(
         label=label,
         required=required,
         widget=DateTimeLocalInput(),
         input_formats=[DATETIME_FORMAT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
         error_messages={"invalid": f"Enter {label.lower()} as a date and time, e.g. 2026-03-14T09:30."},
+        validators=[check_date_range(label)],
     )
 
 

@@ -85,11 +85,33 @@ def csp_safe_svg(svg: str, *, nonce: str = "", title: str, description: str = ""
     return mark_safe(text)  # noqa: S308 (serialised by ElementTree from our own chart)
 
 
+# The chart shows one visit, whatever the rows hold: at most the last MAX_SPAN of it and the last
+# MAX_READINGS readings (a reading dated decades back once made the page 18 MB). The table beside
+# the chart lists every reading; the chart's description says how many it leaves out.
+MAX_SPAN = timedelta(hours=12)
+MAX_READINGS = 200
+MAX_MARKS = 100
+
+
+def bounded(readings, events) -> tuple[list, list, int]:
+    """The readings and events the chart plots, and how many of them it leaves out."""
+    readings = sorted(readings, key=lambda r: r.measured_at)
+    events = sorted(events, key=lambda e: e.occurred_at)
+    times = [r.measured_at for r in readings] + [e.occurred_at for e in events]
+    if not times:
+        return [], [], 0
+    start = max(times) - MAX_SPAN
+    shown_readings = [r for r in readings if r.measured_at >= start][-MAX_READINGS:]
+    shown_events = [e for e in events if e.occurred_at >= start][-MAX_MARKS:]
+    left_out = len(readings) + len(events) - len(shown_readings) - len(shown_events)
+    return shown_readings, shown_events, left_out
+
+
 def _x_axis(times: list[datetime]) -> tuple[datetime, list[int]]:
     """The origin (first time, to the minute) and tick positions in minutes, about 8 ticks."""
     origin = timezone.localtime(min(times)).replace(second=0, microsecond=0)
     span = max(1, int((max(times) - origin).total_seconds() // 60) + 1)
-    step = next((s for s in (1, 2, 5, 10, 15, 30, 60) if span / s <= 8), 120)
+    step = next((s for s in (1, 2, 5, 10, 15, 30, 60, 120) if span / s <= 8), -(-span // 8))
     return origin, list(range(0, span + step, step))
 
 
@@ -100,6 +122,7 @@ def vitals_chart(readings, events, *, nonce: str = "") -> SafeString:
     Marks are a separate series plotted at the foot of the chart; the x axis is
     minutes from the first time shown, labelled with the clinic's clock time.
     """
+    readings, events, left_out = bounded(readings, events)
     times = [r.measured_at for r in readings] + [e.occurred_at for e in events]
     origin, ticks = _x_axis(times) if times else (timezone.localtime(), [0, 5, 10, 15])
 
@@ -139,6 +162,8 @@ def vitals_chart(readings, events, *, nonce: str = "") -> SafeString:
             f"{len(readings)} readings from {timezone.localtime(first):%H:%M} to {timezone.localtime(last):%H:%M}; "
             f"{len(events)} administration marks. The table gives every value."
         )
+        if left_out:
+            summary += f" {left_out} earlier readings or marks are in the table only."
     else:
         summary = "No readings yet."
     svg = chart.render(is_unicode=True)

@@ -28,6 +28,26 @@ CHART_STYLE = Style(
 )
 
 
+# A trend shows at most the last MAX_POINTS points of the last MAX_SPAN_DAYS before the latest, whatever
+# the data holds (an outcome dated decades back, thousands of sessions); the tables list every value.
+MAX_POINTS = 200
+MAX_SPAN_DAYS = 10 * 366
+
+
+def bounded[P: tuple](points: list[P]) -> tuple[list[P], int]:
+    """The points a trend plots (each starts with its day), oldest first, and how many it leaves out."""
+    ordered = sorted(points, key=lambda point: point[0])
+    if not ordered:
+        return [], 0
+    start = ordered[-1][0].toordinal() - MAX_SPAN_DAYS
+    shown = [point for point in ordered if point[0].toordinal() >= start][-MAX_POINTS:]
+    return shown, len(ordered) - len(shown)
+
+
+def _left_out(count: int) -> str:
+    return f" {count} earlier values are in the table only." if count else ""
+
+
 def _config(**options) -> dict:
     return {
         "disable_xml_declaration": True,
@@ -73,6 +93,7 @@ def _per_day_chart(*, title: str, y_title: str, y_range: tuple[int, int], y_labe
 
 def headache_days_chart(points: list[tuple[date, int]], baseline: int | None, *, nonce: str = "") -> SafeString | None:
     """Headache days in the last 30 days, as reported over time, against the intake baseline."""
+    points, left_out = bounded(points)
     if not points:
         return None
     days = [day for day, _ in points]
@@ -96,13 +117,14 @@ def headache_days_chart(points: list[tuple[date, int]], baseline: int | None, *,
         chart.render(is_unicode=True),
         nonce=nonce,
         title="Headache days per 30 days against the baseline at intake",
-        description=f"{len(points)} reports from {days[0]} to {days[-1]}; the table gives every value.",
+        description=f"{len(points)} reports from {days[0]} to {days[-1]}; the table gives every value."
+        + _left_out(left_out),
     )
 
 
 def pain_chart(points: list[tuple[date, int | None, int | None]], *, nonce: str = "") -> SafeString | None:
     """Pain (0-10) before and after each session, from the session's own vitals."""
-    points = [p for p in points if p[1] is not None or p[2] is not None]
+    points, left_out = bounded([p for p in points if p[1] is not None or p[2] is not None])
     if not points:
         return None
     chart = _per_day_chart(
@@ -118,12 +140,14 @@ def pain_chart(points: list[tuple[date, int | None, int | None]], *, nonce: str 
         chart.render(is_unicode=True),
         nonce=nonce,
         title="Pain before and after each session",
-        description=f"{len(points)} sessions; pain as charted in the pre- and post-session vitals.",
+        description=f"{len(points)} sessions; pain as charted in the pre- and post-session vitals."
+        + _left_out(left_out),
     )
 
 
 def bp_chart(points: list[tuple[date, int, int]], *, nonce: str = "") -> SafeString | None:
     """The blood pressure taken at each session's screening, before any administration."""
+    points, left_out = bounded(points)
     if not points:
         return None
     chart = _per_day_chart(
@@ -139,5 +163,5 @@ def bp_chart(points: list[tuple[date, int, int]], *, nonce: str = "") -> SafeStr
         chart.render(is_unicode=True),
         nonce=nonce,
         title="Pre-session blood pressure per session",
-        description=f"{len(points)} sessions; the screening blood pressure of each.",
+        description=f"{len(points)} sessions; the screening blood pressure of each." + _left_out(left_out),
     )

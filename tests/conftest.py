@@ -100,13 +100,14 @@ def verified_device(user) -> TOTPDevice:
     if device is None:
         from django_otp.oath import TOTP
 
-        from records.actions.mfa import mfa_enrol_confirm, mfa_enrol_start
+        from records.actions.mfa import enrolment_device, mfa_enrol_confirm, mfa_enrol_new_key
 
         system = Actor.system("tests")
-        device = mfa_enrol_start(actor=system, account=user)
-        token = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).token()
-        mfa_enrol_confirm(actor=system, account=user, device=device, token=f"{token:0{device.digits}d}")
-        device.refresh_from_db()
+        key = mfa_enrol_new_key(actor=system, account=user)
+        unsaved = enrolment_device(user, key)
+        token = TOTP(unsaved.bin_key, unsaved.step, unsaved.t0, unsaved.digits, unsaved.drift).token()
+        mfa_enrol_confirm(actor=system, account=user, key=key, token=f"{token:0{unsaved.digits}d}")
+        device = TOTPDevice.objects.get(user=user, confirmed=True)
     return device
 
 

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
 
 from records.actions.context import ActionRefused, Actor
 from records.audit import audit_record
@@ -22,6 +23,8 @@ from records.permissions import require
 # No 0/O or 1/I/L: codes are read off paper and typed by hand.
 RECOVERY_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 ENROLMENT_DEVICE_NAME = "Authenticator app"
+# An authenticator key's length, as django-otp makes them.
+KEY_BYTES = 20
 
 
 def _own_account(actor: Actor, account: User) -> None:
@@ -37,38 +40,52 @@ def confirmed_device(account: User) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=account, confirmed=True).order_by("-id").first()
 
 
-@transaction.atomic
-def mfa_enrol_start(*, actor: Actor, account: User) -> TOTPDevice:
-    """Begin setting up an authenticator app: a new, unconfirmed secret key.
+def mfa_enrol_new_key(*, actor: Actor, account: User) -> str:
+    """Begin setting up an authenticator app: a new secret key, not saved anywhere.
 
-    The account's owner (or a set-up command); only while the account has no
-    confirmed device (losing the device is handled by an admin's `mfa_reset`).
+    The set-up page shows it (as a QR code and typed) and keeps it in the login session;
+    only `mfa_enrol_confirm`, on the POST with a code from the app, saves it. Opening the
+    page writes nothing. The account's owner (or a set-up command); only while the account
+    has no confirmed device (losing the device is handled by an admin's `mfa_reset`).
     """
     _own_account(actor, account)
     if confirmed_device(account) is not None:
         raise ActionRefused("An authenticator app is already set up for this account.")
-    TOTPDevice.objects.filter(user=account, confirmed=False).delete()
-    return TOTPDevice.objects.create(user=account, name=ENROLMENT_DEVICE_NAME, confirmed=False)
+    key: str = random_hex(KEY_BYTES)
+    return key
+
+
+def enrolment_device(account: User, key: str) -> TOTPDevice:
+    """The device a key would make, unsaved: for the set-up page's QR code and typed key."""
+    return TOTPDevice(user=account, name=ENROLMENT_DEVICE_NAME, key=key, confirmed=False)
 
 
 @transaction.atomic
-def mfa_enrol_confirm(*, actor: Actor, account: User, device: TOTPDevice, token: str) -> list[str]:
-    """Confirm the app with a code it shows; returns the recovery codes (to be shown once).
+def mfa_enrol_confirm(*, actor: Actor, account: User, key: str, token: str) -> list[str]:
+    """Save the app's key once it shows a matching code; returns the recovery codes (to be shown once).
 
-    The account's owner (or a set-up command); the device must be the account's
-    unconfirmed one.
+    The account's owner (or a set-up command); `key` is the one `mfa_enrol_new_key` gave,
+    kept by the set-up page. A wrong code saves nothing.
     """
     _own_account(actor, account)
-    device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
-    if device.user_id != account.pk or device.confirmed:
-        raise ActionRefused("This set-up has expired; start again.")
+    if confirmed_device(account) is not None:
+        raise ActionRefused("An authenticator app is already set up for this account.")
+    try:
+        if len(bytes.fromhex(key)) != KEY_BYTES:
+            raise ValueError(key)
+    except ValueError:
+        raise ActionRefused("This set-up has expired; start again.") from None
+    device = enrolment_device(account, key)
     token = "".join(token.split())
     if not token.isdigit() or len(token) != device.digits:
         raise ValidationError({"token": f"Enter the {device.digits}-digit code your authenticator app shows."})
+    # django-otp's check (drift, replay); on a wrong code it counts a failure on the device,
+    # which the refusal's rollback discards with the device itself.
     if not device.verify_token(token):
         raise ValidationError(
             {"token": "That code does not match. Check the phone's clock and type the code shown now."}
         )
+    TOTPDevice.objects.filter(user=account).exclude(pk=device.pk).delete()  # any left by an earlier version
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     codes = _new_recovery_codes(account)

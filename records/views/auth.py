@@ -27,8 +27,9 @@ from records.actions.accounts import account_change_password
 from records.actions.context import actor_from_request
 from records.actions.mfa import (
     confirmed_device,
+    enrolment_device,
     mfa_enrol_confirm,
-    mfa_enrol_start,
+    mfa_enrol_new_key,
     mfa_verify,
     recovery_codes_left,
 )
@@ -36,7 +37,7 @@ from records.forms.auth import LoginForm, MfaEnrolForm, MfaVerifyForm
 from records.middleware import LAST_ACTIVITY_KEY, is_background, mfa_exempt
 from records.views.common import run_action
 
-ENROL_DEVICE_KEY = "mfa_enrol_device"
+ENROL_KEY = "mfa_enrol_key"
 MFA_FAILURES_KEY = "mfa_failures"
 LOCKED_OUT_MESSAGE = (
     "Too many failed log-ins. Log-in with this username from this device is paused for {minutes} minutes. "
@@ -144,44 +145,41 @@ def _base32_key(device: TOTPDevice) -> str:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def mfa_enrol_view(request):
-    """Set up the authenticator app: QR code shown once, then the recovery codes shown once."""
+    """Set up the authenticator app: QR code shown once, then the recovery codes shown once.
+
+    Opening the page writes nothing: the new key lives in the login session until a POST
+    with a code from the app saves it (records.actions.mfa.mfa_enrol_confirm, audited).
+    """
     user = request.user
     if confirmed_device(user) is not None:
         return redirect(_next_url(request) if user.is_verified() else "mfa_verify")
     actor = actor_from_request(request)
-    device = None
-    if request.method == "POST":
-        device = TOTPDevice.objects.filter(pk=request.session.get(ENROL_DEVICE_KEY), user=user, confirmed=False).first()
+    key = request.session.get(ENROL_KEY) if request.method == "POST" else None
     form = MfaEnrolForm(request.POST or None)
-    if request.method == "POST" and device is not None and form.is_valid():
+    if request.method == "POST" and key and form.is_valid():
         result = run_action(
             request,
-            lambda: mfa_enrol_confirm(actor=actor, account=user, device=device, token=form.cleaned_data["token"]),
+            lambda: mfa_enrol_confirm(actor=actor, account=user, key=key, token=form.cleaned_data["token"]),
             form=form,
         )
         if result:
             codes = result.value
-            request.session.pop(ENROL_DEVICE_KEY, None)
-            device.refresh_from_db()
-            _complete_second_factor(request, device)
+            request.session.pop(ENROL_KEY, None)
+            _complete_second_factor(request, confirmed_device(user))
             return render(
                 request,
                 "registration/mfa_recovery_codes.html",
                 {"codes": codes, "next": _next_url(request)},
             )
-    if device is None:
+    if key is None:
         # A fresh key each time the page is shown: the QR code is never shown twice.
-        device = mfa_enrol_start(actor=actor, account=user)
-        request.session[ENROL_DEVICE_KEY] = device.pk
+        key = mfa_enrol_new_key(actor=actor, account=user)
+        request.session[ENROL_KEY] = key
         if request.method == "POST":
             form = MfaEnrolForm()
             messages.error(request, "That set-up had expired; scan this new code.")
-        return render(
-            request,
-            "registration/mfa_enrol.html",
-            {"form": form, "qr_svg": _qr_svg(device), "key": _base32_key(device), "next": _next_url(request)},
-        )
-    # A wrong code: same key, so the person need not scan again.
+    # A wrong code keeps the same key, so the person need not scan again.
+    device = enrolment_device(user, key)
     return render(
         request,
         "registration/mfa_enrol.html",

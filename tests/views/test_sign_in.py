@@ -1,5 +1,6 @@
 """Signing in: password, then the authenticator code; enrolment; recovery codes; lock-out; first password."""
 
+import base64
 import re
 
 import pytest
@@ -90,18 +91,26 @@ def test_enrolment_shows_a_qr_code_once_and_recovery_codes_once_stored_hashed(cl
     assert "<svg" in page and 'aria-label="QR code for your authenticator app"' in page
     first_key = re.search(r"data-otp-key>([A-Z2-7 ]+)<", page).group(1)
     second = client.get(reverse("mfa_enrol")).content.decode()
-    assert re.search(r"data-otp-key>([A-Z2-7 ]+)<", second).group(1) != first_key  # never the same key twice
-    device = TOTPDevice.objects.get(user=user)
-    assert not device.confirmed
+    key = re.search(r"data-otp-key>([A-Z2-7 ]+)<", second).group(1)
+    assert key != first_key  # never the same key twice
+    # Opening the page saves nothing: the key is kept in the login session until a code confirms it.
+    assert not TOTPDevice.objects.filter(user=user).exists()
+    assert not AuditEvent.objects.filter(actor=user, action="mfa_enrol").exists()
 
     wrong = client.post(reverse("mfa_enrol"), {"token": "12"})
     assert "Enter the 6-digit code" in wrong.content.decode()
-    done = client.post(reverse("mfa_enrol"), {"token": current_code(device)})
+    assert re.search(r"data-otp-key>([A-Z2-7 ]+)<", wrong.content.decode()).group(1) == key  # no new scan
+    unsaved = TOTPDevice(key=base64.b32decode(key.replace(" ", "")).hex())
+    code = current_code(unsaved)
+    not_matching = client.post(reverse("mfa_enrol"), {"token": f"{(int(code) + 500000) % 1000000:06d}"})
+    assert "That code does not match" in not_matching.content.decode()
+    assert not TOTPDevice.objects.filter(user=user).exists()
+    done = client.post(reverse("mfa_enrol"), {"token": code})
     assert done.status_code == 200
     codes = re.findall(r"<code>([2-9A-Z]{5}-[2-9A-Z]{5})</code>", done.content.decode())
     assert len(codes) == 10
-    device.refresh_from_db()
-    assert device.confirmed
+    device = TOTPDevice.objects.get(user=user)
+    assert device.confirmed and device.key == unsaved.key
     stored = list(RecoveryCode.objects.filter(user=user).values_list("code_hash", flat=True))
     assert len(stored) == 10
     assert not any(code.replace("-", "") in h or code in h for code in codes for h in stored)

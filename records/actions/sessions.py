@@ -291,6 +291,23 @@ def session_view(*, actor: Actor, session: Session, what: str = "session page") 
 
 
 @transaction.atomic
+def physician_worklist_view(*, actor: Actor, held: int, orders: int, signed: int, everyone: bool) -> None:
+    """Record that a physician opened the worklists (patients' names): how many of each were listed, and whose."""
+    require_permission(actor, "decide_screening")
+    audit_record(
+        actor=actor,
+        action=AuditAction.VIEW,
+        record_type="physician_worklist",
+        changes={
+            "held_screenings": [None, held],
+            "orders_to_cosign": [None, orders],
+            "sessions_to_cosign": [None, signed],
+        },
+        reason="every physician's items" if everyone else "own and unassigned items",
+    )
+
+
+@transaction.atomic
 def session_board_view(*, actor: Actor, session_count: int) -> None:
     """Record that the actor opened today's board (names of every patient in a chair)."""
     require_permission(actor, "view_session")

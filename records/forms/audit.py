@@ -10,7 +10,12 @@ from records.selectors import AUDIT_DEFAULT_SORT, DISCLOSURES
 def record_type_choices():
     """The kinds of record an event can be about: every model of the app, and refused URLs."""
     names = {model._meta.model_name: model._meta.verbose_name for model in apps.get_app_config("records").get_models()}
-    names.update(url="page (refused access)", audit_report="audit report")
+    names.update(
+        url="page (refused access)",
+        audit_report="audit report",
+        session_board="today's board (list)",
+        physician_worklist="physician worklist (list)",
+    )
     return [("", "Any record type"), *sorted(names.items(), key=lambda item: str(item[1]))]
 
 

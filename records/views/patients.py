@@ -81,6 +81,8 @@ def patient_edit(request, pk: int):
     if not patient.is_active:
         messages.error(request, "This patient is deactivated; reactivate the record before changing it.")
         return redirect("patient_detail", pk=patient.pk)
+    if request.method == "GET":
+        patient_view(actor=actor_from_request(request), patient=patient, what="patient edit form")
     form = PatientForm(request.POST or None, instance=patient, initial={"version": patient.version})
     if request.method == "POST" and form.is_valid():
         saved = run_action(

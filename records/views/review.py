@@ -112,6 +112,8 @@ def patient_intake_edit(request, pk: int):
     if not patient.is_active:
         messages.error(request, "This patient is deactivated; reactivate the record first.")
         return redirect("patient_intake", pk=patient.pk)
+    if request.method == "GET":
+        patient_view(actor=actor_from_request(request), patient=patient, what="intake assessment form")
     initial, treatments = {}, []
     if intake is not None:
         initial = {
@@ -159,6 +161,8 @@ def patient_intake_edit(request, pk: int):
 @permission_required("add_outcomereport", "Your role does not record patient outcomes.")
 def patient_outcome_new(request, pk: int):
     patient = patient_get(user=request.user, pk=pk)
+    if request.method == "GET":
+        patient_view(actor=actor_from_request(request), patient=patient, what="outcome form")
     history = patient_history_sessions(user=request.user, patient=patient)
     recent = history.filter(pk__in=list(history.values_list("pk", flat=True)[:OUTCOME_SESSION_CHOICES]))
     form = OutcomeForm(request.POST or None, sessions=recent)

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from records.actions.context import actor_from_request
 from records.actions.medications import order_cosign
+from records.actions.sessions import physician_worklist_view
 from records.models import Order
 from records.selectors import (
     held_screenings_worklist,
@@ -41,6 +42,13 @@ def physician_worklist(request):
         order.mine = order.ordering_physician_id == user.pk
     for screening in held:
         screening.waiting = now - screening.screened_at
+    physician_worklist_view(
+        actor=actor_from_request(request),
+        held=len(held),
+        orders=len(orders),
+        signed=len(signed),
+        everyone=everyone,
+    )
     return render(
         request,
         "records/worklists/physician.html",

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from records import workflow
 from records.actions.context import actor_from_request
+from records.actions.patients import patient_view
 from records.actions.sessions import session_board_view, session_schedule
 from records.forms.sessions import SessionScheduleForm
 from records.models import ClinicSettings
@@ -48,6 +49,8 @@ def session_board(request):
 @permission_required("add_session")
 def patient_session_new(request, pk: int):
     patient = patient_get(user=request.user, pk=pk)
+    if request.method == "GET":
+        patient_view(actor=actor_from_request(request), patient=patient, what="session scheduling form")
     form = SessionScheduleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         result = run_action(

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from records.actions import medications as med
 from records.actions.context import actor_from_request
 from records.actions.screening import screening_decide, screening_record
-from records.actions.sessions import session_arrive, session_begin_screening, session_cancel
+from records.actions.sessions import session_arrive, session_begin_screening, session_cancel, session_view
 from records.actions.side_effects import discharge_record, side_effect_record, side_effect_resolve
 from records.actions.vitals import vitals_mark_entered_in_error, vitals_record
 from records.forms.sessions import (
@@ -45,6 +45,13 @@ from records.views.sessions.page import (
     session_context,
     vitals_form,
 )
+
+
+def viewed(request, session, what: str) -> None:
+    """A form page of its own shows the session's patient: opening it is a read, audited."""
+    if request.method == "GET":
+        session_view(actor=actor_from_request(request), session=session, what=what)
+
 
 # Before the start --------------------------------------------------------------------------
 
@@ -83,6 +90,7 @@ def session_cancel_view(request, pk: int):
 @permission_required(CHART, ONLY_NURSES)
 def session_screening(request, pk: int):
     session = session_get(user=request.user, pk=pk)
+    viewed(request, session, "screening form")
     form = ScreeningForm(request.POST or None)
 
     def call(actor, session, data):
@@ -109,6 +117,7 @@ def session_screening_decision(request, pk: int):
     screening = getattr(session, "screening", None)
     if screening is None:
         raise Http404("This session has no screening.")
+    viewed(request, session, "screening decision form")
     form = ScreeningDecisionForm(request.POST or None)
 
     def call(actor, session, data):
@@ -134,6 +143,7 @@ def session_screening_decision(request, pk: int):
 @permission_required(CHART, ONLY_NURSES)
 def session_order_new(request, pk: int):
     session = session_get(user=request.user, pk=pk)
+    viewed(request, session, "order form")
     form = OrderForm(request.POST or None, initial={"received_at": now_local()})
 
     def call(actor, session, data):
@@ -319,6 +329,7 @@ def session_side_effect_resolve(request, pk: int):
 @permission_required(CHART, ONLY_NURSES)
 def session_discharge(request, pk: int):
     session = session_get(user=request.user, pk=pk)
+    viewed(request, session, "discharge form")
     form = DischargeForm(request.POST or None, initial={"discharged_at": now_local()})
 
     def call(actor, session, data):

@@ -49,13 +49,47 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, r
     database.setdefault("TEST", {})["NAME"] = str(path)
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database, created and migrated by the owner; with TEST_APP_ROLE, then used as the application role.
+
+    The role is one `make pg-roles` (deploy/postgres/roles.sql) created on the test server;
+    the deployment's grants.sql is applied to it here, and every connection to the test
+    database acts as it (SET ROLE), so an action that needs a grant the deployment lacks
+    fails its test. CI runs the action tests so (.ci/test-databases).
+    """
+    from django.db import connection
+    from django.db.backends.signals import connection_created
+
+    from tests.dbtools import APP_ROLE, act_as_app_role, grant_app_role
+
+    if not APP_ROLE:
+        yield
+        return
+    if connection.vendor != "postgresql":
+        raise pytest.UsageError("TEST_APP_ROLE needs PostgreSQL (DATABASE_URL=postgres://...).")
+
+    def as_app_role(sender, connection, **kwargs):
+        act_as_app_role(connection)
+
+    with django_db_blocker.unblock():
+        grant_app_role()
+        connection_created.connect(as_app_role, dispatch_uid="tests_app_role")
+        act_as_app_role(connection)
+    yield
+    connection_created.disconnect(dispatch_uid="tests_app_role")
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("RESET ROLE")
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _flush_past_protective_triggers():
     """Transactional tests empty the tables afterwards; the triggers would refuse that."""
     original = TransactionTestCase._fixture_teardown
 
     def teardown(self):
-        # The flush re-sends post_migrate, which puts the role groups back.
+        # The flush re-sends post_migrate, which puts the role groups back. Both are the
+        # owner's to do (triggers_suspended acts as the owner under TEST_APP_ROLE too).
         with triggers_suspended():
             original(self)
 

@@ -1,26 +1,68 @@
-"""Test-harness helpers that act as the database owner would.
+"""Test-harness helpers that act as the database owner would, and the switch to the application role.
 
 The append-only and locking triggers refuse DELETE and TRUNCATE, which is also
 how Django empties tables between transactional tests. The harness, like an
 owner running maintenance, suspends every trigger for the length of a block.
 """
 
+import os
 from contextlib import contextmanager
+from pathlib import Path
 
+from django.conf import settings
 from django.db import connection
+
+# With TEST_APP_ROLE set (PostgreSQL only), the tests act as that application role, with the
+# deployment's grants (deploy/postgres/grants.sql), as the clinic's server does: tests/conftest.py.
+APP_ROLE = os.environ.get("TEST_APP_ROLE", "")
+GRANTS = Path(settings.BASE_DIR) / "deploy" / "postgres" / "grants.sql"
+
+
+def act_as_app_role(db_connection) -> None:
+    """Make `db_connection` act as the application role (a SET ROLE for the rest of its session)."""
+    from psycopg import sql
+
+    with db_connection.cursor() as cursor:
+        cursor.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(APP_ROLE)))
+
+
+def grant_app_role() -> None:
+    """Apply the deployment's grants to APP_ROLE in the test database, as `make pg-roles` does."""
+    with as_owner(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('clinic.app_role', %s, false)", [APP_ROLE])
+        cursor.execute(GRANTS.read_text())
+
+
+@contextmanager
+def as_owner():
+    """Run the block as the database's owner (the test runner's own account), not the application role.
+
+    For what only the owner does: emptying tables between transactional tests, switching
+    triggers off, granting. Without TEST_APP_ROLE the tests already run as the owner.
+    """
+    if not (APP_ROLE and connection.vendor == "postgresql"):
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("RESET ROLE")
+    try:
+        yield
+    finally:
+        act_as_app_role(connection)
 
 
 @contextmanager
 def triggers_suspended():
     """Run the block with the database's triggers switched off, then restore them."""
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET session_replication_role = replica")
-        try:
-            yield
-        finally:
+        with as_owner():
             with connection.cursor() as cursor:
-                cursor.execute("SET session_replication_role = DEFAULT")
+                cursor.execute("SET session_replication_role = replica")
+            try:
+                yield
+            finally:
+                with connection.cursor() as cursor:
+                    cursor.execute("SET session_replication_role = DEFAULT")
     elif connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")

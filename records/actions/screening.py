@@ -15,7 +15,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from records import clinical_time, workflow
-from records.actions.audit import audit_record, diff_fields
 from records.actions.context import ActionRefused, Actor
 from records.actions.sessions import lock_session, open_session_for_charting, require_permission, transition
 from records.actions.vitals import create_reading

@@ -8,7 +8,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from records import clinical_time, workflow
-from records.actions.audit import audit_record, diff_fields
 from records.actions.context import ActionRefused, Actor
 from records.audit import audit_record, diff_fields
 from records.models import Addendum, AuditAction, ExitKind, Order, Patient, Session, SessionStatus, User

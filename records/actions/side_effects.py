@@ -7,7 +7,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from records import clinical_time, workflow
-from records.actions.audit import audit_record, diff_fields
 from records.actions.context import ActionRefused, Actor
 from records.actions.sessions import open_session_for_charting, transition
 from records.audit import audit_record, diff_fields

@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from records.actions.clinic import clinic_settings_update
 from records.models import AuditEvent, ClinicSettings
 from tests.conftest import actor_for
+from tests.dbtools import as_owner
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +48,9 @@ def test_range_must_be_ordered_and_plausible(admin_user):
 
 
 def test_defaults_apply_when_no_row_was_saved():
-    ClinicSettings.objects.all().delete()
+    # A database where no settings were ever saved (the application itself never deletes them).
+    with as_owner():
+        ClinicSettings.objects.all().delete()
     clinic = ClinicSettings.current()
     assert clinic.reference_range("temperature")[0] < clinic.reference_range("temperature")[1]
     assert clinic.bp_holds(180, 80) and not clinic.bp_holds(179, 99)

@@ -15,8 +15,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from records.rendering.charts import MAX_READINGS, vitals_chart
 from records.models import OutcomeReport, VitalsReading
+from records.rendering.charts import MAX_READINGS, vitals_chart
 from records.rendering.trends import MAX_POINTS, bp_chart, headache_days_chart, pain_chart
 
 ZONE = ZoneInfo(settings.TIME_ZONE)

@@ -1,6 +1,6 @@
 from django import forms
 
-from records.forms.audit import DateInput
+from records.forms.dates import BoundedDateField
 from records.models import ApiToken, User
 
 
@@ -11,10 +11,9 @@ class FhirExportForm(forms.Form):
         required=False,
         help_text="Leave empty to export the whole clinic.",
     )
-    since = forms.DateField(
+    since = BoundedDateField(
         label="Only since",
         required=False,
-        widget=DateInput(),
         help_text="Sessions scheduled, outcomes reported and audit events on or after this day. Empty: everything.",
     )
     audit = forms.BooleanField(label="Include the audit log", required=False, initial=True)

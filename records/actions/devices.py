@@ -406,3 +406,33 @@ def unmatched_readings_view(*, actor: Actor, session_count: int) -> None:
         record_type="unmatched_device_readings",
         changes={"sessions": [None, session_count]},
     )
+
+
+@transaction.atomic
+def device_readings_view(*, actor: Actor, session: Session, pending: int) -> None:
+    """Record that the session page's monitor section showed new pending readings (rule R6).
+
+    The section is polled; it answers 204, and writes nothing, while nothing changed, so
+    an event is written only when new values were shown.
+    """
+    require_permission(actor, "view_session")
+    audit_record(
+        actor=actor,
+        action=AuditAction.VIEW,
+        patient=session.patient,
+        record=session,
+        record_type="device_readings",
+        changes={"pending": [None, pending]},
+    )
+
+
+@transaction.atomic
+def board_device_readings_view(*, actor: Actor, pending: int) -> None:
+    """Record that the board's monitor panel showed new pending readings (it names the chairs' patients)."""
+    require_permission(actor, "view_session")
+    audit_record(
+        actor=actor,
+        action=AuditAction.VIEW,
+        record_type="board_device_readings",
+        changes={"pending": [None, pending]},
+    )

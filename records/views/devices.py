@@ -15,10 +15,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from records.actions.context import ActionRefused, actor_from_request
 from records.actions.devices import (
+    board_device_readings_view,
     device_reading_accept,
     device_reading_assign,
     device_reading_dismiss,
     device_reading_reject,
+    device_readings_view,
     monitor_register,
     monitor_set_active,
     unmatched_readings_view,
@@ -108,6 +110,7 @@ def session_device_readings(request, pk: int):
     context = readings_context(request, session)
     if request.GET.get("v") == context["device_version"]:
         return HttpResponse(status=204)
+    device_readings_view(actor=actor_from_request(request), session=session, pending=len(context["pending"]))
     return render(request, "records/devices/_session_readings.html", context)
 
 
@@ -226,6 +229,9 @@ def session_board_device_readings(request):
     context = board_context(request)
     if request.GET.get("v") == context["board_version"]:
         return HttpResponse(status=204)
+    board_device_readings_view(
+        actor=actor_from_request(request), pending=sum(len(items) for _, items in context["board_pending"])
+    )
     return render(request, "records/devices/_board_readings.html", context)
 
 

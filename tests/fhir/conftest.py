@@ -3,6 +3,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from records.actions.context import Actor
@@ -63,10 +64,14 @@ def charted_session(patient, nurse, sessions):
     """A session in progress with six flowsheet rows (one entered in error) besides the screening's BP."""
     session = sessions.to(patient, "in_progress")
     actor = Actor.for_user(nurse, ip_address="127.0.0.1", user_agent="pytest")
-    now = timezone.now()
-    readings = [
-        vitals_record(actor=actor, session=session, measured_at=now - timedelta(minutes=m), phase="during", **values)
-        for m, values in ROWS
-    ]
-    vitals_mark_entered_in_error(actor=actor, reading=readings[1], reason="Cuff the wrong size; repeated")
-    return session
+    # The rows lie between the start and now (clinical times stay inside the visit): move on 75 minutes.
+    with time_machine.travel(timezone.now() + timedelta(minutes=75), tick=True):
+        now = timezone.now()
+        readings = [
+            vitals_record(
+                actor=actor, session=session, measured_at=now - timedelta(minutes=m), phase="during", **values
+            )
+            for m, values in ROWS
+        ]
+        vitals_mark_entered_in_error(actor=actor, reading=readings[1], reason="Cuff the wrong size; repeated")
+        yield session

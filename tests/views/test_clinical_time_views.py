@@ -4,6 +4,8 @@ The clock stands still: the patient arrived at 10:00 and it is 10:30, so the vis
 runs from 09:00 to 10:31 (tests/actions/test_clinical_time.py covers every action).
 """
 
+import uuid
+
 import pytest
 from django.urls import reverse
 
@@ -65,6 +67,7 @@ def test_order_form(client, physician, sessions, patient, clock, nurse):  # noqa
         "dose_unit": "mg/kg/h",
         "route": "iv_infusion",
         "order_text": "Ketamine 0.5 mg/kg/h IV",
+        "submission_key": str(uuid.uuid4()),  # one opening of the form, two submits (the refused one saves nothing)
     }
     post_outside_then_inside(
         client,

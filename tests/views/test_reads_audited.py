@@ -20,7 +20,7 @@ from records.permissions import Role
 from tests.conftest import PASSWORD, confirm_identity
 from tests.views.test_access_matrix import ACCESS, ADMIN, ANON, LOGIN, NURSE, PHYSICIAN, url_kwargs  # noqa: F401
 
-READ_ACTIONS = {"view", "print", "search", "export"}
+READ_ACTIONS = {"view", "print", "search", "export", "disclosure"}
 
 # Pages that show one patient's data: a GET writes one read event naming the patient.
 PATIENT_PAGES = {
@@ -38,6 +38,9 @@ PATIENT_PAGES = {
     "session_order_new",
     "session_discharge",
     "session_pdf",
+    # Polled by the session page; a view event only when it shows new readings (204 otherwise).
+    "session_device_readings",
+    "patient_fhir_bundle",
 }
 
 # List pages: a GET writes one read event saying what was listed. name -> (action, record type, query).
@@ -50,6 +53,9 @@ LIST_PAGES = {
     "audit_disclosures": ("view", "audit_report", {}),
     "audit_patient_access": ("view", "audit_report", {"patient": "MRN-TEST-1"}),
     "audit_user_activity": ("view", "audit_report", {"user": "{nurse}"}),
+    "device_readings_unmatched": ("view", "unmatched_device_readings", {}),
+    # Polled by the board; a view event only when it shows new readings (204 otherwise).
+    "session_board_device_readings": ("view", "board_device_readings", {}),
 }
 
 # Pages that show no patient's data, and why.
@@ -65,6 +71,15 @@ NO_PATIENT_DATA = {
     "clinic_settings": "the clinic's thresholds and ranges",
     "account_list": "staff accounts and their roles",
     "account_new": "an empty account form",
+    "monitor_list": "bedside monitors and the chairs they stand at",
+    "fhir_metadata": "the API's capability statement",
+    "fhir_export": "the export form (after re-authentication); the export itself is audited as a disclosure",
+    "fhir_export_download": "a finished export's file, downloaded after re-authentication and audited as a disclosure",
+    # The read API answers only to an API token (a browser's log-in gets 401); every read and
+    # search with a token writes its event (tests/fhir/test_api.py).
+    "fhir_read": "token only: each read audited by the API",
+    "fhir_search": "token only: each search audited by the API",
+    "fhir_unknown": "token only: an unknown resource type, an OperationOutcome",
 }
 
 SIGNED_IN = (NURSE, PHYSICIAN, ADMIN)
@@ -117,7 +132,15 @@ def test_a_read_writes_one_read_event(make_user, url_kwargs, patient, nurse, nam
 # A GET changes nothing --------------------------------------------------------------------------
 
 # What a GET may write: its own audit events, the login session, django-axes' log-in records.
-MAY_CHANGE = {"records.auditevent", "sessions.session", "axes.accessattempt", "axes.accesslog", "axes.accessfailurelog"}
+# The API's rate limit counts requests (records.ratelimitcounter), not anyone's data.
+MAY_CHANGE = {
+    "records.auditevent",
+    "records.ratelimitcounter",
+    "sessions.session",
+    "axes.accessattempt",
+    "axes.accesslog",
+    "axes.accessfailurelog",
+}
 ENROLLING = "signed in with a password only"
 
 

@@ -12,8 +12,9 @@
 --
 --   read only     the owner's migrations and their bookkeeping: never written by the application
 --   append only   written once, never changed or deleted: SELECT and INSERT
---   sign-in state accounts' groups, authenticator devices, recovery codes, login sessions and
---                 log-in records: rows are replaced and removed (SELECT, INSERT, UPDATE, DELETE)
+--   sign-in state accounts' groups, authenticator devices, recovery codes, login sessions,
+--                 log-in records and the API's rate-limit counters: rows are replaced and removed
+--                 (SELECT, INSERT, UPDATE, DELETE)
 --   every other records_ table (patients, sessions and their clinical rows, accounts, settings):
 --                 SELECT, INSERT, UPDATE; never DELETE, as nothing clinical is ever deleted
 --   any other table (one this file does not know yet): read only, with a notice to classify it
@@ -36,7 +37,9 @@ DECLARE
     ];
     sign_in_state text[] := ARRAY[
         'records_user_groups', 'records_recoverycode', 'otp_totp_totpdevice', 'django_session',
-        'axes_accessattempt', 'axes_accessattemptexpiration', 'axes_accesslog', 'axes_accessfailurelog'
+        'axes_accessattempt', 'axes_accessattemptexpiration', 'axes_accesslog', 'axes_accessfailurelog',
+        -- the API's rate-limit counters: a cache, whose expired rows are removed
+        'records_ratelimit_cache'
     ];
     tbl record;
 BEGIN

@@ -32,5 +32,13 @@ IMPOSSIBLE = {
     "weight_kg": Limit(Decimal("2.0"), Decimal("400.0"), "kg", "Weight"),
 }
 
+# The chairside scales (records.scales describes each level and item): values outside
+# what a scale allows are refused with its range; the scale is never scored for the clinician
+# beyond the sum of the items she entered.
+SCALE_LIMITS = {
+    "moaas": Limit(0, 5, "", "Sedation (MOAA/S)"),
+    **{f"cadss_{n}": Limit(0, 4, "", f"CADSS item {n}") for n in (1, 2, 6, 7, 15, 22)},
+}
+
 # How far ahead of the server's clock a measured-at time may be (device clock skew).
 CLOCK_SKEW_SECONDS = 60

@@ -172,6 +172,8 @@ CHANGES = [
     Forbidden("a vitals value", "reading", {"systolic": 199}),
     Forbidden("when a reading was measured", "reading", {"measured_at": timezone.now() - timedelta(days=3650)}),
     Forbidden("a reading's phase", "reading", {"phase": "pre"}),
+    Forbidden("a sedation score added later", "reading", {"moaas": 2}),
+    Forbidden("a dissociation item added later", "reading", {"cadss_15": 1}),
     Forbidden("a dose as ordered", "order", {"dose_value": "5"}),
     Forbidden("the order text", "order", {"order_text": "Ketamine 5 mg/kg/h"}),
     Forbidden("a screening's outcome", "screening", {"outcome": "held"}),

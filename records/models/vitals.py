@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from records.vital_limits import IMPOSSIBLE
+from records.vital_limits import IMPOSSIBLE, SCALE_LIMITS
 
 
 class Phase(models.TextChoices):
@@ -36,9 +36,14 @@ NUMERIC_VITALS = (
     "weight_kg",
 )
 
+# Dissociation on the six-item short form of the CADSS (items 1, 2, 6, 7, 15 and 22 of the
+# 23-item scale, each 0-4), in the scale's order; the total is the sum of the six.
+CADSS6_ITEMS = ("cadss_1", "cadss_2", "cadss_6", "cadss_7", "cadss_15", "cadss_22")
+SCALE_FIELDS = ("moaas", *CADSS6_ITEMS)
+
 
 def _within_limits(field: str) -> Q:
-    limit = IMPOSSIBLE[field]
+    limit = IMPOSSIBLE.get(field) or SCALE_LIMITS[field]
     return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gte": limit.low, f"{field}__lte": limit.high})
 
 
@@ -61,6 +66,15 @@ class VitalsReading(models.Model):
     sedation_rass = models.SmallIntegerField("Sedation (RASS)", null=True, blank=True)
     dissociation = models.CharField(max_length=10, choices=Dissociation.choices, blank=True)
     weight_kg = models.DecimalField("Weight (kg)", max_digits=4, decimal_places=1, null=True, blank=True)
+    # Sedation on the MOAA/S (0 = no response to a painful stimulus ... 5 = responds readily
+    # to name spoken in a normal tone), and dissociation on the CADSS-6: all six items or none.
+    moaas = models.SmallIntegerField("Sedation (MOAA/S)", null=True, blank=True)
+    cadss_1 = models.SmallIntegerField("Slow motion", null=True, blank=True)
+    cadss_2 = models.SmallIntegerField("Unreal, dreamlike", null=True, blank=True)
+    cadss_6 = models.SmallIntegerField("Disconnected from body", null=True, blank=True)
+    cadss_7 = models.SmallIntegerField("Body feels changed", null=True, blank=True)
+    cadss_15 = models.SmallIntegerField("Spacing out", null=True, blank=True)
+    cadss_22 = models.SmallIntegerField("Gaps in memory", null=True, blank=True)
     note = models.CharField(max_length=500, blank=True)
     entered_in_error_at = models.DateTimeField(null=True, blank=True)
     entered_in_error_by = models.ForeignKey(
@@ -81,6 +95,12 @@ class VitalsReading(models.Model):
         indexes = [models.Index(fields=["session", "measured_at"], name="vitals_session_time_idx")]
         constraints = [
             *(models.CheckConstraint(condition=_within_limits(f), name=f"vitals_{f}_possible") for f in NUMERIC_VITALS),
+            *(models.CheckConstraint(condition=_within_limits(f), name=f"vitals_{f}_on_scale") for f in SCALE_FIELDS),
+            models.CheckConstraint(
+                condition=Q(**{f"{f}__isnull": True for f in CADSS6_ITEMS})
+                | Q(**{f"{f}__isnull": False for f in CADSS6_ITEMS}),
+                name="vitals_cadss6_all_items_or_none",
+            ),
             models.CheckConstraint(
                 condition=Q(systolic__isnull=True, diastolic__isnull=True)
                 | Q(systolic__isnull=False, diastolic__isnull=False, diastolic__lt=F("systolic")),
@@ -104,6 +124,12 @@ class VitalsReading(models.Model):
 
     def __str__(self) -> str:
         return f"Vitals {self.measured_at:%Y-%m-%d %H:%M} (session {self.session_id})"
+
+    @property
+    def cadss6_total(self) -> int | None:
+        """The sum of the six items as entered; None when the scale was not recorded."""
+        items = [getattr(self, f) for f in CADSS6_ITEMS]
+        return None if any(v is None for v in items) else sum(items)
 
     @property
     def in_error(self) -> bool:

@@ -38,22 +38,28 @@ def _login_redirect(request, target: str):
 def page_of(request) -> str:
     """The page a request belongs to, as a path a GET can open again ("" when unknown).
 
-    A GET is its own page. A POST (or another method) was sent from a page: the Referer,
-    when it is this site's own, names it. The POST's own URL would not do: many accept
-    POST only, and opening them again after a log-in answered 405.
+    A GET is its own page, unless htmx sent it for a part of a page (a polled section):
+    then the page is the one the browser shows (HX-Current-URL). A POST (or another method)
+    was sent from a page: the Referer, when it is this site's own, names it. The request's
+    own URL would not do: many accept POST only, and opening them again after a log-in
+    answered 405; a polled section opened alone is a fragment, not a page.
     """
+    if request.headers.get("HX-Request") == "true":
+        return _own_path(request, request.headers.get("HX-Current-URL") or request.headers.get("Referer", ""))
     if request.method in ("GET", "HEAD"):
         return request.get_full_path()
-    referer = request.headers.get("Referer", "")
+    return _own_path(request, request.headers.get("Referer", ""))
+
+
+def _own_path(request, url: str) -> str:
+    """The path and query of `url` when it is this site's own, else ""."""
     try:
         host = request.get_host()
     except DisallowedHost:
         return ""
-    if not referer or not url_has_allowed_host_and_scheme(
-        referer, allowed_hosts={host}, require_https=request.is_secure()
-    ):
+    if not url or not url_has_allowed_host_and_scheme(url, allowed_hosts={host}, require_https=request.is_secure()):
         return ""
-    parts = urlsplit(referer)
+    parts = urlsplit(url)
     if not parts.netloc or not parts.path.startswith("/"):
         return ""
     return parts.path + (f"?{parts.query}" if parts.query else "")

@@ -122,6 +122,20 @@ def test_an_htmx_post_after_the_time_out_returns_to_the_page(idle_client, runnin
     assert response["HX-Redirect"] == reverse("login") + f"?next=%2Fsessions%2F{running.pk}%2F"
 
 
+@pytest.mark.parametrize("with_current_url", [True, False], ids=["hx-current-url", "referer-only"])
+def test_a_polled_section_after_the_time_out_returns_to_the_page_not_the_fragment(
+    idle_client, running, with_current_url
+):
+    """A section the page polls (monitor readings) may be the first request after the time-out."""
+    page = reverse("session_detail", args=[running.pk])
+    headers = {"HX-Request": "true", "Referer": f"http://testserver{page}"}
+    if with_current_url:
+        headers["HX-Current-URL"] = f"http://testserver{page}"
+    response = idle_client.get(reverse("session_device_readings", args=[running.pk]) + "?v=abc", headers=headers)
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == reverse("login") + f"?next=%2Fsessions%2F{running.pk}%2F"
+
+
 @pytest.mark.parametrize(
     "referer",
     ["", "https://elsewhere.example/sessions/1/", "javascript:alert(1)", "//elsewhere.example/x/"],

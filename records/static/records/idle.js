@@ -196,6 +196,20 @@
     clear();
   });
 
+  /* The server may end the session first: the first request after its time-out (a section the page polls, or
+   * any htmx request) is answered with the way to the log-in, which htmx follows before anything else
+   * (HX-Redirect). The page's unsaved entries are kept then, as when the page's own timer signs out. */
+  document.addEventListener("htmx:beforeOnLoad", function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    var target = xhr && xhr.getResponseHeader("HX-Redirect");
+    var loginUrl = body.getAttribute("data-login-url");
+    if (!target || !loginUrl) { return; }
+    try { target = new URL(target, window.location.href).pathname; } catch (e) { return; }
+    if (target !== loginUrl) { return; }
+    var entries = unsavedEntries(postForms());
+    if (entries) { entries.interrupted = true; write(entries); }
+  });
+
   var timeout = parseInt(body.getAttribute("data-idle-timeout") || "0", 10);
   if (!timeout) { return; }
   var warning = parseInt(body.getAttribute("data-idle-warning") || "60", 10);

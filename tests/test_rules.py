@@ -96,3 +96,10 @@ def test_the_trigger_messages_name_their_rule():
     for message in new:
         assert re.match(r"(R\d)(, R\d)*: ", message), message
         assert set(re.findall(r"R\d", message.split(":")[0])) <= ids, message
+
+
+def test_the_architecture_page_names_every_rule():
+    """docs/architecture.md summarises the table: a rule added here must appear there."""
+    page = (ROOT / "docs" / "architecture.md").read_text()
+    for each in RULES:
+        assert f"| {each.id} |" in page, each.id

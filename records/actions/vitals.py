@@ -14,10 +14,10 @@ from records.actions.context import ActionRefused, Actor
 from records.actions.sessions import open_session_for_charting, transition
 from records.audit import audit_record, diff_fields
 from records.models import AuditAction, Screening, Session, VitalsReading
-from records.models.vitals import NUMERIC_VITALS, Phase, Source
-from records.vital_limits import IMPOSSIBLE
+from records.models.vitals import CADSS6_ITEMS, NUMERIC_VITALS, SCALE_FIELDS, Phase, Source
+from records.vital_limits import IMPOSSIBLE, SCALE_LIMITS
 
-READING_FIELDS = (*NUMERIC_VITALS, "dissociation", "note")
+READING_FIELDS = (*NUMERIC_VITALS, "dissociation", *SCALE_FIELDS, "note")
 # A measurement (a number; a float temperature is stored as its Decimal), or the
 # dissociation score's code and the note (text); None where not measured.
 VitalValue = int | Decimal | float | str | None
@@ -34,6 +34,18 @@ def check_vitals(values: Mapping[str, VitalValue]) -> None:
         limit = IMPOSSIBLE[field]
         if not (limit.low <= value <= limit.high):
             errors[field] = limit.describe()
+    for field in SCALE_FIELDS:
+        score = values.get(field)
+        if score is None:
+            continue
+        scale = SCALE_LIMITS[field]
+        if isinstance(score, bool) or not isinstance(score, int) or not (scale.low <= score <= scale.high):
+            errors[field] = scale.describe()
+    given = [item for item in CADSS6_ITEMS if values.get(item) is not None]
+    if given and len(given) < len(CADSS6_ITEMS):
+        for item in CADSS6_ITEMS:
+            if values.get(item) is None:
+                errors.setdefault(item, "Score all six CADSS-6 items (0 to 4), or none.")
     systolic, diastolic = cast(Number | None, values.get("systolic")), cast(Number | None, values.get("diastolic"))
     if (systolic is None) != (diastolic is None):
         errors.setdefault("systolic" if systolic is None else "diastolic", "Enter both systolic and diastolic BP.")
@@ -45,7 +57,7 @@ def check_vitals(values: Mapping[str, VitalValue]) -> None:
         and diastolic >= systolic
     ):
         errors["diastolic"] = "Diastolic BP must be below systolic BP."
-    if not any(values.get(f) not in (None, "") for f in (*NUMERIC_VITALS, "dissociation")):
+    if not any(values.get(f) not in (None, "") for f in (*NUMERIC_VITALS, "dissociation", *SCALE_FIELDS)):
         errors["__all__"] = "Enter at least one measurement."
     if errors:
         raise ValidationError(errors)

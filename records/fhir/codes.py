@@ -117,6 +117,9 @@ OBSERVATION_CODES = local("CodeSystem", "observation")
 OBSERVATION_CONCEPTS: dict[str, str] = {
     "rass": "Sedation: Richmond Agitation-Sedation Scale score (-5 to +4), as charted",
     "dissociation": "Dissociation, as rated by the nurse (none, mild, moderate, severe)",
+    "moaas": "Sedation: Modified Observer's Assessment of Alertness/Sedation score (0 to 5), as charted",
+    "cadss6": "Dissociation: CADSS-6, the six items as charted (each 0 to 4)",
+    **{f"cadss-{n}": f"CADSS item {n}, as charted (0 to 4)" for n in (1, 2, 6, 7, 15, 22)},
     "headache-days": "Headache days in the last 30 days, as the patient reported them",
     "midas-total": "MIDAS total score, as recorded",
     "hit6-total": "HIT-6 total score, as recorded",

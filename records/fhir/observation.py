@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from records.fhir import codes
 from records.fhir.common import People, Resource, day, instant, prune, ref
 from records.models import OutcomeReport, VitalsReading
+from records.models.vitals import CADSS6_ITEMS
 
 RESOURCE_TYPE = "Observation"
 ID_PATTERN = re.compile(r"^(vitals|outcome)-([1-9][0-9]{0,17})-([a-z0-9-]+)$")
@@ -25,7 +26,7 @@ CATEGORY_SURVEY = {"coding": [codes.coding(codes.OBSERVATION_CATEGORY, codes.SUR
 UNIT_DISPLAY = {"mm[Hg]": "mmHg", "/min": "/min", "%": "%", "Cel": "Cel", "kg": "kg", "{score}": "{score}"}
 
 # Kinds of vitals Observation, in flowsheet order: key -> (category, LOINC or local codes)
-VITALS_KEYS = ("bp", *(v.key for v in codes.VITALS), "pain", "rass", "dissociation")
+VITALS_KEYS = ("bp", *(v.key for v in codes.VITALS), "pain", "rass", "moaas", "dissociation", "cadss6")
 OUTCOME_KEYS = ("headache-days", "midas", "hit6")
 
 
@@ -36,6 +37,8 @@ def _key_codes() -> dict[str, tuple[str, tuple[tuple[str, str], ...]]]:
         "pain": (codes.VITAL_SIGNS, ((codes.LOINC, codes.PAIN[0]),)),
         "rass": (codes.SURVEY, ((codes.OBSERVATION_CODES, "rass"),)),
         "dissociation": (codes.SURVEY, ((codes.OBSERVATION_CODES, "dissociation"),)),
+        "moaas": (codes.SURVEY, ((codes.OBSERVATION_CODES, "moaas"),)),
+        "cadss6": (codes.SURVEY, ((codes.OBSERVATION_CODES, "cadss6"),)),
         "headache-days": (codes.SURVEY, ((codes.OBSERVATION_CODES, "headache-days"),)),
         "midas": (codes.SURVEY, ((codes.OBSERVATION_CODES, "midas-total"),)),
         "hit6": (codes.SURVEY, ((codes.OBSERVATION_CODES, "hit6-total"),)),
@@ -93,8 +96,12 @@ def vitals_keys(reading: VitalsReading) -> list[str]:
         keys.append("pain")
     if reading.sedation_rass is not None:
         keys.append("rass")
+    if reading.moaas is not None:
+        keys.append("moaas")
     if reading.dissociation:
         keys.append("dissociation")
+    if reading.cadss6_total is not None:
+        keys.append("cadss6")
     return keys
 
 
@@ -148,6 +155,17 @@ def vitals_observation(reading: VitalsReading, key: str, people: People) -> Reso
         resource["code"] = _local("dissociation")
         level = codes.local_coding("dissociation-level", reading.dissociation)
         resource["valueCodeableConcept"] = {"coding": [level], "text": level.get("display", reading.dissociation)}
+    elif key == "moaas":
+        resource["category"] = [CATEGORY_SURVEY]
+        resource["code"] = _local("moaas")
+        resource["valueInteger"] = reading.moaas
+    elif key == "cadss6":
+        # The six items as the nurse scored them; no total is computed for the export.
+        resource["category"] = [CATEGORY_SURVEY]
+        resource["code"] = _local("cadss6")
+        resource["component"] = [
+            {"code": _local(item.replace("_", "-")), "valueInteger": getattr(reading, item)} for item in CADSS6_ITEMS
+        ]
     else:
         vital = next(v for v in codes.VITALS if v.key == key)
         resource["meta"] = {"profile": [codes.VITALS_PROFILE_BASE + vital.profile]}

@@ -37,6 +37,35 @@ def test_impossible_values_refused_with_range(sessions, patient, nurse, field, v
     assert not VitalsReading.objects.exists()
 
 
+SIX_ITEMS = {"cadss_1": 0, "cadss_2": 1, "cadss_6": 0, "cadss_7": 2, "cadss_15": 0, "cadss_22": 0}
+
+
+@pytest.mark.parametrize(
+    "values, field, message",
+    [
+        ({"moaas": 6}, "moaas", "Sedation (MOAA/S) must be between 0 and 5."),
+        ({"moaas": -1}, "moaas", "Sedation (MOAA/S) must be between 0 and 5."),
+        ({**SIX_ITEMS, "cadss_7": 5}, "cadss_7", "CADSS item 7 must be between 0 and 4."),
+        ({"cadss_2": 1}, "cadss_22", "Score all six CADSS-6 items (0 to 4), or none."),
+    ],
+    ids=["moaas-6", "moaas--1", "item-5", "one-item"],
+)
+def test_scale_scores_outside_the_scale_or_half_a_cadss6_are_refused(sessions, patient, nurse, values, field, message):
+    session = sessions.to(patient, "in_progress")
+    before = VitalsReading.objects.count()
+    with pytest.raises(ValidationError) as exc:
+        chart(session, nurse, **values)
+    assert exc.value.message_dict[field] == [message]
+    assert VitalsReading.objects.count() == before
+
+
+def test_scale_scores_alone_make_a_reading_kept_as_entered(sessions, patient, nurse):
+    session = sessions.to(patient, "in_progress")
+    reading = chart(session, nurse, moaas=5, **SIX_ITEMS)
+    reading.refresh_from_db()
+    assert (reading.moaas, reading.cadss6_total, reading.systolic) == (5, 3, None)
+
+
 def test_systolic_out_of_range_and_diastolic_not_below(sessions, patient, nurse):
     session = sessions.to(patient, "arrived")
     with pytest.raises(ValidationError) as exc:

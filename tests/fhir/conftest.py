@@ -44,7 +44,7 @@ ROWS = [
     (70, {"systolic": 132, "diastolic": 84, "heart_rate": 78, "spo2": 98, "respiratory_rate": 14, "pain": 6}),
     (60, {"systolic": 146, "diastolic": 90, "heart_rate": 88, "spo2": 97, "respiratory_rate": 15, "sedation_rass": -1}),
     (50, {"systolic": 150, "diastolic": 92, "heart_rate": 91, "spo2": 96, "temperature": Decimal("37.0")}),
-    (40, {"heart_rate": 86, "spo2": 97, "respiratory_rate": 16, "dissociation": "moderate", "pain": 3}),
+    (40, {"heart_rate": 86, "spo2": 97, "respiratory_rate": 16, "dissociation": "moderate", "pain": 3, "moaas": 4}),
     (
         30,
         {
@@ -56,6 +56,7 @@ ROWS = [
         },
     ),
     (20, {"systolic": 128, "diastolic": 82, "heart_rate": 76, "spo2": 99, "respiratory_rate": 14, "pain": 2}),
+    (10, {"moaas": 5, "cadss_1": 0, "cadss_2": 1, "cadss_6": 0, "cadss_7": 2, "cadss_15": 0, "cadss_22": 0}),
 ]
 
 

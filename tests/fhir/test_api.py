@@ -150,7 +150,9 @@ def test_observations_page_through_with_next_links_and_match_the_database(
         + sum(getattr(r, f) is not None for f in ("heart_rate", "spo2", "respiratory_rate", "temperature", "weight_kg"))
         + (r.pain is not None)
         + (r.sedation_rass is not None)
+        + (r.moaas is not None)
         + bool(r.dissociation)
+        + (r.cadss6_total is not None)
         for r in readings
     )
     assert len(observations) == expected == bundles[0]["total"]
@@ -173,6 +175,33 @@ def test_observations_page_through_with_next_links_and_match_the_database(
     assert none == []
     _, today = all_pages(client, token, "/fhir/Observation", patient=patient.pk, date=f"ge{effective[0][:10]}")
     assert len(today) == expected
+
+
+def test_sedation_and_dissociation_scales_are_survey_observations_as_charted(
+    client, nurse, patient, charted_session, issue_token
+):
+    """MOAA/S as its score; CADSS-6 as its six items, with no total computed for the export."""
+    token = issue_token(nurse)
+    reading = charted_session.readings.get(cadss_1__isnull=False)
+    moaas = client.get(f"/fhir/Observation/vitals-{reading.pk}-moaas", **bearer(token)).json()
+    assert moaas["valueInteger"] == 5
+    assert moaas["code"]["coding"][0]["code"] == "moaas"
+    assert moaas["category"][0]["coding"][0]["code"] == "survey"
+    cadss = client.get(f"/fhir/Observation/vitals-{reading.pk}-cadss6", **bearer(token)).json()
+    assert "valueInteger" not in cadss and "valueQuantity" not in cadss
+    assert [(c["code"]["coding"][0]["code"], c["valueInteger"]) for c in cadss["component"]] == [
+        ("cadss-1", 0),
+        ("cadss-2", 1),
+        ("cadss-6", 0),
+        ("cadss-7", 2),
+        ("cadss-15", 0),
+        ("cadss-22", 0),
+    ]
+    validate(moaas)
+    validate(cadss)
+    declared = client.get("/fhir/CodeSystem/observation", **bearer(token)).json()
+    concepts = {c["code"] for c in declared["concept"]}
+    assert {"moaas", "cadss6", "cadss-1", "cadss-22"} <= concepts
 
 
 def test_outcome_totals_are_observations_and_encounters_and_administrations_search_by_patient(

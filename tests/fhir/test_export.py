@@ -37,9 +37,19 @@ def database_counts(*, audit_events: int) -> dict[str, int]:
         readings.filter(systolic__isnull=False).count()
         + sum(
             readings.filter(**{f"{field}__isnull": False}).count()
-            for field in ("heart_rate", "spo2", "respiratory_rate", "temperature", "weight_kg", "pain", "sedation_rass")
+            for field in (
+                "heart_rate",
+                "spo2",
+                "respiratory_rate",
+                "temperature",
+                "weight_kg",
+                "pain",
+                "sedation_rass",
+                "moaas",
+            )
         )
         + readings.exclude(dissociation="").count()
+        + readings.filter(cadss_1__isnull=False).count()
         + OutcomeReport.objects.count()
         + OutcomeReport.objects.filter(midas_total__isnull=False).count()
         + OutcomeReport.objects.filter(hit6_total__isnull=False).count()

@@ -45,6 +45,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "add_outcomereport",
             # Readings from bedside monitors: the unmatched list (accepting one is charting).
             "view_devicereading",
+            "view_monitoringprotocol",
         }
     ),
     # The candidacy assessment is the physician's: nurses read it.
@@ -66,6 +67,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "view_outcomereport",
             "add_outcomereport",
             "download_fhir_record",
+            "view_monitoringprotocol",
         }
     ),
     # The bulk export is the clinic's data leaving with it (data portability): the
@@ -82,6 +84,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "add_monitor",
             "change_monitor",
             "export_fhir",
+            # Monitoring protocols: when to look and what to measure (clinic configuration, no patient data).
+            "view_monitoringprotocol",
+            "change_monitoringprotocol",
         }
     ),
 }

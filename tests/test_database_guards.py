@@ -26,6 +26,9 @@ LOCKED_WITH_SESSION = [
     "records_order",
     # Monitor readings offered to a session: their acceptance or rejection is part of the chart.
     "records_devicereading",
+    # 0007: the monitoring protocol a session took at its first start, and why a checkpoint was missed.
+    "records_sessionprotocol",
+    "records_checkpointmiss",
 ]
 
 # Clinical values are insert-only (0003, rules R2 and R3 of records/rules.py): every clinical table,
@@ -51,6 +54,9 @@ SQLITE_TRIGGERS = {
     "records_administrationevent_same_session",
     "records_session_steps",
     "records_session_step_evidence",
+    # 0007: a protocol version is never changed, and never deleted once a session took it.
+    "records_protocolversion_kept",
+    "records_protocolversion_used_not_deleted",
 }
 POSTGRESQL_TRIGGERS = {
     *(f"{table}_no_{kind}" for table in [*APPEND_ONLY, "records_addendum"] for kind in ("change", "truncate")),
@@ -62,6 +68,8 @@ POSTGRESQL_TRIGGERS = {
     *(f"{table}_kept" for table in KEPT),
     "records_patient_never_deleted",
     *(f"{table}_no_truncate" for table in NEVER_DELETED),
+    # 0007: a protocol version is never changed, and never deleted once a session took it.
+    "records_protocolversion_kept",
 }
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from records import clinical_time, workflow
 from records.actions.context import ActionRefused, Actor
+from records.actions.protocols import session_protocol_adopt
 from records.actions.screening import patient_holds
 from records.actions.sessions import open_session_for_charting, transition, user_name
 from records.audit import audit_record, diff_fields
@@ -295,6 +296,8 @@ def _administration_start(
         started_by=actor.person,
     )
     _event(actor, administration, AdministrationEventKind.START, started_at)
+    # The first start: the session takes the clinic's monitoring protocol for the route, and keeps that version.
+    adopted = session_protocol_adopt(session, order.route, started_at)
     audit_record(
         actor=actor,
         action=AuditAction.ADMINISTRATION_START,
@@ -307,6 +310,7 @@ def _administration_start(
                 "site": administration.site,
                 "lot_number": administration.lot_number,
                 "started_at": started_at,
+                "monitoring_protocol": str(adopted.version) if adopted else None,
             },
         ),
     )

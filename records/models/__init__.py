@@ -16,6 +16,14 @@ from records.models.medications import (
 )
 from records.models.outcomes import OutcomeReport
 from records.models.patients import Patient, Sex
+from records.models.protocols import (
+    Anchor,
+    CheckpointMiss,
+    MonitoringProtocol,
+    ProtocolVersion,
+    Requirement,
+    SessionProtocol,
+)
 from records.models.screening import Answer, Pregnancy, Screening, ScreeningDecision, ScreeningOutcome
 from records.models.sessions import ExitKind, Route, Session, SessionStatus
 from records.models.side_effects import Severity, SideEffect, SideEffectKind
@@ -28,11 +36,13 @@ __all__ = [
     "AdministrationEvent",
     "AdministrationEventKind",
     "AdministrationState",
+    "Anchor",
     "Answer",
     "ApiToken",
     "AuditAction",
     "AuditEvent",
     "AuditVerification",
+    "CheckpointMiss",
     "ClinicSettings",
     "DeviceReading",
     "DeviceReadingState",
@@ -42,20 +52,24 @@ __all__ = [
     "IntakeAssessment",
     "IntakeRevision",
     "Monitor",
+    "MonitoringProtocol",
     "Order",
     "OutcomeReport",
     "Patient",
     "Phase",
     "Pregnancy",
+    "ProtocolVersion",
     "RateLimitCounter",
     "ReceivedAs",
     "RecoveryCode",
     "RejectReason",
+    "Requirement",
     "Route",
     "Screening",
     "ScreeningDecision",
     "ScreeningOutcome",
     "Session",
+    "SessionProtocol",
     "SessionStatus",
     "Severity",
     "Sex",

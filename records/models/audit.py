@@ -58,6 +58,8 @@ class AuditAction(models.TextChoices):
     DEVICE_DISMISS = "device_dismiss", "Dismiss device reading"
     API_TOKEN_ISSUE = "api_token_issue", "API token issued"
     API_TOKEN_REVOKE = "api_token_revoke", "API token revoked"
+    # Monitoring protocols (records.actions.protocols): why a checkpoint was not charted in its window.
+    CHECKPOINT_MISSED = "checkpoint_missed", "Checkpoint missed"
 
 
 # The kinds that make up the accounting of disclosures.

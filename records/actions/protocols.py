@@ -15,7 +15,7 @@ from django.utils import timezone
 from records import monitoring
 from records.actions.context import ActionRefused, Actor
 from records.actions.sessions import open_session_for_charting, require_permission
-from records.audit import audit_record
+from records.audit import audit_record, diff_fields
 from records.models import (
     Anchor,
     AuditAction,
@@ -283,7 +283,7 @@ def checkpoint_missed_reason(*, actor: Actor, session: Session, checkpoint_key: 
         action=AuditAction.CHECKPOINT_MISSED,
         patient=session.patient,
         record=miss,
-        changes={"checkpoint": [None, checkpoint.name], "due_at": [None, checkpoint.due_at]},
+        changes=diff_fields({}, {"checkpoint": checkpoint.name, "due_at": checkpoint.due_at}),
         reason=reason,
     )
     return miss

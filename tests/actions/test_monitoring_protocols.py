@@ -146,7 +146,7 @@ def test_a_checkpoint_charted_late_stays_overdue(sessions, patient, nurse, route
 
 def test_a_reading_without_every_required_value_does_not_count(sessions, patient, nurse):
     session = started(sessions, patient, nurse, "intranasal")
-    key, cp = first_timed("intranasal")  # BP, SpO2, MOAA/S and CADSS-6
+    key, _cp = first_timed("intranasal")  # BP, SpO2, MOAA/S and CADSS-6
     chart(session, nurse, 40, systolic=150, diastolic=90, spo2=97, moaas=5)  # no CADSS-6
     assert state(session, 41, key) == "due"
     chart(session, nurse, 42)

@@ -15,6 +15,7 @@ from records.actions.outcomes import outcome_record
 from records.actions.patients import patient_view
 from records.forms.review import HistoryFilterForm, IntakeForm, OutcomeForm, PreventiveTreatmentFormSet
 from records.models import ClinicSettings
+from records.monitoring import session_monitoring
 from records.rendering.charts import vitals_chart
 from records.rendering.pdf import render_pdf
 from records.rendering.trends import bp_chart, headache_days_chart, pain_chart
@@ -246,6 +247,8 @@ def session_pdf(request, pk: int):
         "seals": seals,
         "vitals_chart": vitals_chart([r for r in readings if not r.in_error], events) if readings else None,
         "addenda": list(session.addenda.all()),
+        # The protocol's checkpoints with their state and any missed one's reason, as of the print.
+        "monitoring": session_monitoring(session, now),
         "printed_at": now,
         "printed_by": request.user,
     }

@@ -7,7 +7,7 @@ here, so no page ships without a decision on who may open it.
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from records.models import AuditEvent
+from records.models import AuditEvent, MonitoringProtocol
 
 ANON, NURSE, PHYSICIAN, ADMIN = "anonymous", "nurse", "physician", "admin"
 LOGIN = "login"  # anonymous is sent to the log-in page
@@ -58,6 +58,7 @@ ACCESS = {
             "session_administration_stop",
             "session_vitals_record",
             "session_vitals_error",
+            "session_checkpoint_missed",
             "session_side_effect_record",
             "session_side_effect_resolve",
             "session_sign",
@@ -71,6 +72,10 @@ ACCESS = {
         )
     },
     "clinic_settings": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 200},
+    # Monitoring protocols: everyone reads them, admins edit them.
+    "protocol_list": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 200},
+    "protocol_new": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 403, ADMIN: 200},
+    "protocol_edit": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 403, ADMIN: 200},
     "session_pdf": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 403},
     "physician_worklist": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 200, ADMIN: 403},
     "order_cosign": {ANON: LOGIN, NURSE: 405, PHYSICIAN: 405, ADMIN: 405},
@@ -139,6 +144,7 @@ def url_kwargs(patient, nurse, sessions, system_actor):
         "session": {"pk": held.pk},
         "order": {"pk": verbal.pk},
         "monitor": {"pk": monitor.pk},
+        "protocol": {"pk": MonitoringProtocol.objects.order_by("pk").first().pk},
     }
 
     def kwargs_for(name: str) -> dict:

@@ -16,6 +16,7 @@ from records.models import (
     ClinicSettings,
     DeviceReading,
     Monitor,
+    MonitoringProtocol,
     Order,
     Patient,
     RecoveryCode,
@@ -103,6 +104,12 @@ METHOD_ACCESS = {
     "session_cosign": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 403, 200, 403)},
     "session_addendum": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 400, 400, 403)},
     "clinic_settings": {"GET": row(LOGIN, 200, 200, 200), "POST": row(LOGIN, 403, 403, 200)},
+    # Monitoring protocols: an empty form from the admin is answered with its messages (400).
+    "protocol_list": {"GET": row(LOGIN, 200, 200, 200), "POST": NOT_ALLOWED},
+    "protocol_new": {"GET": ADMIN_ONLY, "POST": row(LOGIN, 403, 403, 400)},
+    "protocol_edit": {"GET": ADMIN_ONLY, "POST": row(LOGIN, 403, 403, 400)},
+    # No reason given: back to the session with the message.
+    "session_checkpoint_missed": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 302, 403, 403)},
     "patient_history": {"GET": CLINICAL, "POST": NOT_ALLOWED},
     "patient_intake": {"GET": CLINICAL, "POST": NOT_ALLOWED},
     "patient_intake_edit": {"GET": row(LOGIN, 403, 200, 403), "POST": row(LOGIN, 403, 200, 403)},
@@ -148,7 +155,11 @@ def url_for(name: str, *, patient, account, session=None, order=None, monitor=No
         return reverse(name, kwargs=FHIR_URL_KWARGS[name](patient))
     if not pattern.pattern.converters:
         return reverse(name)
-    objects = {"patient": {"pk": patient.pk}, "account": {"pk": account.pk}}
+    objects = {
+        "patient": {"pk": patient.pk},
+        "account": {"pk": account.pk},
+        "protocol": {"pk": MonitoringProtocol.objects.order_by("pk").first().pk},
+    }
     if session is not None:
         objects["session"] = {"pk": session.pk}
     if order is not None:

@@ -79,7 +79,8 @@ def test_board_constant_queries(client, nurse, physician, django_assert_max_num_
     staff = {"nurse": nurse, "physician": physician}
 
     def count():
-        with django_assert_max_num_queries(20) as captured:
+        # 4 of them read the protocols' checkpoints: readings, administrations, missed reasons, versions.
+        with django_assert_max_num_queries(24) as captured:
             response = client.get(reverse("session_board"))
         assert response.status_code == 200
         return len(captured.captured_queries), response
@@ -109,7 +110,7 @@ def test_board_polls_as_background_refresh_and_highlights_held(client, nurse, se
     assert 'hx-get="/sessions/today/"' in html
     assert 'hx-headers=\'{"X-Background-Refresh": "1"}\'' in html
     assert "Screening held: physician decision needed" in html
-    assert "vitals due" in html
+    assert "Overdue: Every 15 min while running" in html  # the IV protocol's checkpoint
     fragment = client.get(reverse("session_board"), headers={"HX-Request": "true"}).content.decode()
     assert fragment.lstrip().startswith('<div id="board"')
     assert "<html" not in fragment
@@ -117,9 +118,22 @@ def test_board_polls_as_background_refresh_and_highlights_held(client, nurse, se
     assert AuditEvent.objects.filter(record_type="session_board").count() == 1
 
 
-def test_board_vitals_due_uses_clinic_interval(client, nurse, sessions, patient, admin_user):
+def test_board_vitals_due_uses_clinic_interval_without_a_protocol(client, nurse, sessions, patient, admin_user):
     from records.actions.clinic import clinic_settings_update
+    from records.actions.protocols import protocol_update
+    from records.models import MonitoringProtocol
 
+    protocol = MonitoringProtocol.objects.get(name="IV ketamine infusion")
+    version = protocol.versions.get()
+    protocol_update(
+        actor=actor_for(admin_user),
+        protocol=protocol,
+        name=protocol.name,
+        active=False,
+        routes=version.routes,
+        min_observation_minutes=version.min_observation_minutes,
+        checkpoints=version.checkpoints,
+    )
     sessions.to(patient, "in_progress")
     client.force_login(nurse)
     with later(minutes=20):
@@ -531,6 +545,7 @@ CHARTING_POSTS = [
     "session_administration_stop",
     "session_vitals_record",
     "session_vitals_error",
+    "session_checkpoint_missed",
     "session_side_effect_record",
     "session_side_effect_resolve",
     "session_discharge",

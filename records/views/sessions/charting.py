@@ -6,8 +6,9 @@ session's state against records.workflow and refuses with a message the page sho
 """
 
 from django.contrib import messages
-from django.http import Http404
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods, require_POST
 
 from records.actions import medications as med
@@ -259,7 +260,11 @@ def session_vitals_record(request, pk: int):
         session = session_get(user=request.user, pk=pk)
         context = session_context(request, session, vitals_form=None if saved else form)
         context["vitals_saved"] = saved
-        return render(request, "records/sessions/_vitals.html", context)
+        # The protocol's checkpoints too (out of band): a saved reading may have done the next one.
+        return HttpResponse(
+            render_to_string("records/sessions/_vitals.html", context, request)
+            + render_to_string("records/sessions/_monitoring.html", {**context, "oob": True}, request)
+        )
     return render_session(request, pk, status=400, vitals_form=form)
 
 

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from records import workflow
+from records import monitoring, workflow
 from records.actions.context import actor_from_request
 from records.actions.sessions import session_view
 from records.doses import DoseUnit
@@ -64,6 +64,9 @@ def session_context(request, session, **forms) -> dict:
     screening = getattr(session, "screening", None)
     steps = workflow.available_steps(session)
     last = max((r.measured_at for r in valid), default=None)
+    now = timezone.now()
+    checkpoints = monitoring.session_monitoring(session, now)
+    following = checkpoints.next if checkpoints else None
     return {
         "session": session,
         "patient": session.patient,
@@ -93,10 +96,16 @@ def session_context(request, session, **forms) -> dict:
         "can_discharge": "discharge" in steps,
         "can_sign": "sign" in steps,
         "can_cosign": "cosign" in steps,
+        # The clinic's fixed interval only where no monitoring protocol applies.
         "vitals_due_at": (last + timedelta(minutes=clinic.vitals_interval_minutes))
-        if last and workflow.monitored(session)
+        if last and workflow.monitored(session) and checkpoints is None
         else None,
-        "now": timezone.now(),
+        "monitoring": checkpoints,
+        "next_checkpoint": following,
+        # The quick-entry row asks for what the next checkpoint requires, in flowsheet order.
+        "asked_fields": monitoring.requirement_field_names(following.requires) if following else [],
+        "can_record_missed": "chart_vitals" in steps and not session.is_locked,
+        "now": now,
         "dose_units": DoseUnit.choices,
         "vitals_form": forms.get("vitals_form") or vitals_form(session),
         "cancel_form": forms.get("cancel_form") or CancelForm(),

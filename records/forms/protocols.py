@@ -51,7 +51,8 @@ def checkpoints_from(formset) -> list[dict]:
     """The rows the admin kept, in order (an untouched empty row is no checkpoint)."""
     rows = []
     for form in formset.forms:
-        if not form.has_changed() or form.cleaned_data.get("DELETE"):
+        untouched = form in formset.extra_forms and not form.has_changed()
+        if untouched or form.cleaned_data.get("DELETE"):
             continue
         rows.append({k: form.cleaned_data.get(k) for k in CheckpointForm.base_fields})
     return rows

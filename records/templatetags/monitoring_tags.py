@@ -1,6 +1,7 @@
 """Protocol checkpoints on the page: countdowns and elapsed times as text (records/static/records/countdown.js
 keeps them current between renders from the same server-rendered times)."""
 
+import math
 from datetime import datetime, timedelta
 
 from django import template
@@ -18,8 +19,8 @@ def countdown(due: datetime | None, now: datetime) -> str:
     if due is None:
         return ""
     seconds = (due - now).total_seconds()
-    if seconds >= 60:
-        return f"in {minutes_text(int(seconds // 60))}"
+    if seconds > 0:
+        return f"in {minutes_text(math.ceil(seconds / 60))}"
     if seconds > -60:
         return "due now"
     return f"due {minutes_text(int(-seconds // 60))} ago"

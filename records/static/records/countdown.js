@@ -20,8 +20,8 @@
     document.querySelectorAll("[data-due][data-now]").forEach(function (el) {
       var seconds = (Date.parse(el.dataset.due) - serverNow(el)) / 1000;
       var text;
-      if (seconds >= 60) {
-        text = "in " + minutesText(Math.floor(seconds / 60));
+      if (seconds > 0) {
+        text = "in " + minutesText(Math.ceil(seconds / 60));
       } else if (seconds > -60) {
         text = "due now";
       } else {

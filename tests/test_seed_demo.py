@@ -100,6 +100,29 @@ class TestSeedDemo:
         assert not VitalsReading.objects.filter(weight_kg__isnull=False).exists()
 
 
+    def test_one_session_is_mid_protocol_and_one_has_an_overdue_checkpoint(self):
+        from django.utils import timezone
+
+        from records.monitoring import session_monitoring
+
+        now = timezone.now()
+        mid = session_monitoring(Session.objects.get(patient__mrn="DEMO-1013"), now)
+        assert mid.adopted and mid.version.protocol.name == "Intranasal esketamine"
+        assert [(c.name, c.state) for c in mid.checkpoints] == [
+            ("Before the first device", "done"),
+            ("40 min after the first device", "upcoming"),
+            ("Before discharge", "upcoming"),
+        ]
+        assert mid.next.name == "40 min after the first device" and not mid.overdue
+        late = session_monitoring(Session.objects.get(patient__mrn="DEMO-1014"), now)
+        assert late.version.protocol.name == "IV ketamine infusion"
+        assert [(c.key, c.state) for c in late.checkpoints if c.key.startswith("1.")][:2] == [
+            ("1.1", "done"),
+            ("1.2", "overdue"),
+        ]
+        assert [c.name for c in late.overdue] == ["Every 15 min while running"]
+
+
 def test_seed_demo_refuses_outside_demo_mode(settings):
     settings.DEMO_MODE = False
     settings.DEBUG = False

@@ -33,6 +33,9 @@ DEMO_PATIENTS = [
     ("DEMO-1010", "Jansen", "Eva", date(1993, 7, 3), "female", "No known allergies"),
     ("DEMO-1011", "Kowalski", "Piotr", date(1964, 5, 28), "male", "Ibuprofen (wheeze)"),
     ("DEMO-1012", "Lopez", "Sofia", date(2000, 10, 19), "female", "No known allergies"),
+    # On the monitoring protocols (records.management.demo.protocols).
+    ("DEMO-1013", "Moreno", "Ines", date(1983, 2, 8), "female", "No known allergies"),
+    ("DEMO-1014", "Novak", "Adam", date(1974, 11, 23), "male", "No known allergies"),
 ]
 
 

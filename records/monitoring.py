@@ -207,11 +207,10 @@ def _occurrences(index: int, cp: dict, times: SessionTimes, min_observation: int
             yield key, base + offset, base + start, base + end if end is not None else None
             return
         step = _minutes(every)
-        # While the administration runs: up to the stop, and the next one ahead of now while it still runs.
-        limit = times.last_stop if not times.running and times.last_stop else now + step
+        # While the administration runs: up to the stop; while it still runs, up to the first one ahead of now.
         for n in range(MAX_REPEATS):
             due = base + offset + n * step
-            if due > limit:
+            if not times.running and times.last_stop is not None and due > times.last_stop:
                 return
             shift = n * step
             yield (
@@ -220,6 +219,8 @@ def _occurrences(index: int, cp: dict, times: SessionTimes, min_observation: int
                 base + start + shift,
                 base + end + shift if end is not None else due + step,
             )
+            if times.running and due > now:
+                return
     elif anchor == Anchor.STOP:
         if times.running or times.last_stop is None:
             yield key, None, None, None

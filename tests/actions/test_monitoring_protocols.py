@@ -170,7 +170,9 @@ def test_iv_protocol_repeats_while_running_then_counts_from_the_stop(sessions, p
     session = started(sessions, patient, nurse, "iv_infusion")
     assert state(session, -5, "0") == "done"  # the pre reading, before the start
     chart(session, nurse, 15)
-    chart(session, nurse, 30)
+    chart(session, nurse, 29)
+    with at(29.5):  # the next one, 15 min ahead, is listed as soon as this one is done
+        assert session_monitoring(Session.objects.get(pk=session.pk), timezone.now()).next.key == "1.3"
     with at(37):
         monitoring = session_monitoring(Session.objects.get(pk=session.pk), timezone.now())
     repeats = [c for c in monitoring.checkpoints if c.key.startswith("1.")]

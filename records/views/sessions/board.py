@@ -50,7 +50,8 @@ def session_board(request):
             s.monitoring = None
         s.vitals_due_at = (s.last_vitals_at + interval) if s.last_vitals_at else None
         s.vitals_due = s.monitoring is None and s.monitored and (s.vitals_due_at is None or s.vitals_due_at <= now)
-        s.overdue = s.monitoring.overdue if s.monitoring else []
+        # A missed checkpoint with the nurse's reason stays on the session page; the board no longer calls for it.
+        s.overdue = [c for c in s.monitoring.overdue if c.miss is None] if s.monitoring else []
     context = {
         "columns": workflow.board_columns(sessions),
         "next_up": next_up(sessions),

@@ -207,7 +207,7 @@ def _occurrences(index: int, cp: dict, times: SessionTimes, min_observation: int
             yield key, base + offset, base + start, base + end if end is not None else None
             return
         step = _minutes(every)
-        # While the administration runs: up to the stop; while it still runs, up to the first one ahead of now.
+        # Up to the stop; while it still runs, up to the first one whose window has not opened (so never done).
         for n in range(MAX_REPEATS):
             due = base + offset + n * step
             if not times.running and times.last_stop is not None and due > times.last_stop:
@@ -219,7 +219,7 @@ def _occurrences(index: int, cp: dict, times: SessionTimes, min_observation: int
                 base + start + shift,
                 base + end + shift if end is not None else due + step,
             )
-            if times.running and due > now:
+            if times.running and base + start + shift > now:
                 return
     elif anchor == Anchor.STOP:
         if times.running or times.last_stop is None:

@@ -99,7 +99,6 @@ class TestSeedDemo:
         # no weight charted, so nothing could ever be derived from one
         assert not VitalsReading.objects.filter(weight_kg__isnull=False).exists()
 
-
     def test_one_session_is_mid_protocol_and_one_has_an_overdue_checkpoint(self):
         from django.utils import timezone
 

@@ -3,6 +3,7 @@ an intranasal esketamine session half-way to its 40-minute checkpoint, and an IV
 checkpoint was not charted (overdue on the board and the session page). Invented data, demo mode only."""
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from records.actions import medications as med
 from records.actions.context import Actor
@@ -21,7 +22,7 @@ NEGATIVE = {
 }
 # (mrn, chair, route, minutes since the first start, medication as written, dose as written, unit, order text,
 #  readings: (minutes after the start, phase, values))
-PROTOCOL_SESSIONS = [
+PROTOCOL_SESSIONS: list[tuple[Any, ...]] = [
     (
         "DEMO-1013",
         "Chair 9",

@@ -33,7 +33,9 @@ DECLARE
     ];
     append_only text[] := ARRAY[
         'records_auditevent', 'records_auditverification', 'records_intakerevision', 'records_outcomereport',
-        'records_addendum', 'records_administrationevent', 'records_discharge'
+        'records_addendum', 'records_administrationevent', 'records_discharge',
+        -- monitoring protocols: versions, the version a session took, missed-checkpoint reasons
+        'records_protocolversion', 'records_sessionprotocol', 'records_checkpointmiss'
     ];
     sign_in_state text[] := ARRAY[
         'records_user_groups', 'records_recoverycode', 'otp_totp_totpdevice', 'django_session',

@@ -1,8 +1,11 @@
 """Monitoring protocols: the protocol's own fields, and one row per checkpoint. Timing and what to
 measure only: a protocol says when to look, never how much to give (no dose field exists here)."""
 
+from crispy_forms.bootstrap import InlineCheckboxes
+from crispy_forms.layout import Column, Row
 from django import forms
 
+from records.forms.sessions import choose, helper
 from records.models import Anchor, Requirement, Route
 
 
@@ -19,10 +22,19 @@ class ProtocolForm(forms.Form):
     )
     reason = forms.CharField(label="Reason for the change", max_length=500, required=False)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = helper(
+            Row(Column("name", css_class="col-md-8"), Column("active", css_class="col-md-4 pt-md-4")),
+            InlineCheckboxes("routes"),
+            Row(Column("min_observation_minutes"), Column("reason")),
+        )
+
 
 class CheckpointForm(forms.Form):
     name = forms.CharField(max_length=120)
-    anchor = forms.ChoiceField(label="Counted from", choices=Anchor.choices)
+    # "Choose…" first: an empty extra row sent as it is stays no checkpoint.
+    anchor = forms.ChoiceField(label="Counted from", choices=choose(Anchor.choices))
     offset = forms.IntegerField(label="Due (min)", min_value=-720, max_value=720)
     window_start = forms.IntegerField(label="Window opens (min)", min_value=-720, max_value=720)
     window_end = forms.IntegerField(
@@ -38,6 +50,15 @@ class CheckpointForm(forms.Form):
     requires = forms.MultipleChoiceField(
         label="Asks for", choices=Requirement.choices, widget=forms.CheckboxSelectMultiple
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = helper(
+            Row(Column("name", css_class="col-md-6"), Column("anchor", css_class="col-md-6")),
+            Row(Column("offset"), Column("window_start"), Column("window_end"), Column("every")),
+            InlineCheckboxes("requires"),
+            "DELETE",
+        )
 
 
 CheckpointFormSet = forms.formset_factory(CheckpointForm, extra=1, can_delete=True, max_num=40, validate_max=True)

@@ -8,6 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from records.actions.protocols import checkpoint_missed_reason
+from records.models import MonitoringProtocol
 from tests.conftest import PASSWORD, actor_for
 from tests.e2e.conftest import axe_violations, log_in
 from tests.views.test_protocol_views import chart, running
@@ -66,3 +67,51 @@ def test_the_board_shows_who_needs_the_nurse_next(live_server, page, nurse, sess
         expect(board).to_contain_text("checkpoint overdue at 3 chairs", timeout=20000)
         expect(page.locator(".board-card", has_text="Chair 02")).not_to_contain_text("Overdue")
         assert page.evaluate("window.noReload") is True
+
+
+def test_the_chair_shows_the_next_checkpoint_and_takes_a_missed_reason(
+    live_server, page, nurse, admin_user, sessions, patient, shot
+):
+    base = timezone.now()
+    session = running(sessions, patient, nurse, "Chair 3")
+    with time_machine.travel(base + timedelta(minutes=14), tick=False):
+        chart(session, nurse)
+    with time_machine.travel(base + timedelta(minutes=37), tick=True):
+        page.set_viewport_size(TABLET)
+        log_in(page, live_server, "nurse_a", PASSWORD)
+        page.goto(f"{live_server.url}/sessions/{session.pk}/")
+        monitoring = page.locator("#monitoring")
+        expect(monitoring).to_contain_text("Monitoring: IV ketamine infusion")
+        expect(monitoring).to_contain_text("Next: Every 15 min while running")
+        expect(monitoring).to_contain_text("Overdue: Every 15 min while running")
+        expect(page.locator(".checkpoint-asks")).to_contain_text("BP, HR, SpO2, RR, MOAA/S")
+        assert axe_violations(page) == []
+        shot(page, "protocol-session-tablet")
+        row = page.locator("tr.checkpoint-overdue")
+        row.get_by_text("Record why it was missed").click()
+        row.get_by_label("Reason").fill("Patient asleep; cuff failed to cycle")
+        with page.expect_navigation():
+            row.get_by_role("button", name="Save reason").click()
+        expect(page.locator("#monitoring")).to_contain_text("Missed: Patient asleep; cuff failed to cycle")
+        page.set_viewport_size(DESKTOP)
+        shot(page, "protocol-session-desktop")
+
+        page.context.clear_cookies()
+        log_in(page, live_server, "admin_a", PASSWORD)
+        page.goto(f"{live_server.url}/clinic/protocols/")
+        expect(page.locator("main, body").first).to_contain_text("40 min after the first device")
+        assert axe_violations(page) == []
+        shot(page, "protocol-list-desktop")
+        page.get_by_role("link", name="Edit Intranasal esketamine").click()
+        expect(page.get_by_label("Minimum observation from the first start (minutes)")).to_have_value("120")
+        assert axe_violations(page) == []
+        shot(page, "protocol-edit-desktop")
+        # Saved as sent (the empty row for a new checkpoint stays none): the next version.
+        page.get_by_label("Minimum observation from the first start (minutes)").fill("150")
+        page.get_by_label("Reason for the change").fill("Longer observation after a review")
+        with page.expect_navigation():
+            page.get_by_role("button", name="Save protocol").click()
+        expect(page.locator("body")).to_contain_text("Protocol saved.")
+        expect(page.locator("body")).to_contain_text("minimum observation 150 min")
+        version = MonitoringProtocol.objects.get(name="Intranasal esketamine").versions.order_by("-number").first()
+        assert (version.number, len(version.checkpoints)) == (2, 3)

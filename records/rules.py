@@ -36,6 +36,7 @@ PENDING_MODULES = frozenset({"records.clinical_time", "records.seals"})
 
 _INSERT_ONLY = ("vitalsreading", "screening", "order", "administration", "sideeffect", "session")
 _NEVER_DELETED = (*_INSERT_ONLY, "administrationevent", "discharge", "patient")
+_PROTOCOL_KEPT = ("protocolversion", "sessionprotocol", "checkpointmiss")
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -46,6 +47,8 @@ RULES: tuple[Rule, ...] = (
             "records.actions.medications.order_document",
             "records.actions.medications.administration_stop",
             "records.doses.validate_dose_value",
+            # A monitoring protocol says when to look, never how much to give: no dose field is accepted.
+            "records.actions.protocols.protocol_update",
         ),
         database_guards=(
             "constraint:order_dose_value_as_written",
@@ -57,6 +60,7 @@ RULES: tuple[Rule, ...] = (
             "tests/views/test_sessions.py::test_dose_neutrality_after_prior_signed_session_and_weight",
             "tests/views/test_sessions.py::test_dose_shown_exactly_as_entered",
             "tests/actions/test_vitals_and_orders.py::test_dose_values_refused_with_how_to_write_them",
+            "tests/actions/test_monitoring_protocols.py::test_a_checkpoint_has_no_place_for_a_dose",
         ),
     ),
     Rule(
@@ -88,6 +92,10 @@ RULES: tuple[Rule, ...] = (
             "sqlite:records_administrationevent_same_session",
             "sqlite:records_session_signed_frozen",
             "postgresql:records_session_signed_frozen",
+            # 0007: a protocol version never changes (nor is deleted once taken); what a session took and
+            # the reasons for missed checkpoints are insert-only.
+            *(f"{db}:records_{table}_kept" for db in ("sqlite", "postgresql") for table in _PROTOCOL_KEPT),
+            "sqlite:records_protocolversion_used_not_deleted",
         ),
         tests=(
             "tests/test_database_invariants.py::test_clinical_values_cannot_be_changed",
@@ -97,6 +105,7 @@ RULES: tuple[Rule, ...] = (
             "tests/test_database_invariants.py::test_session_status_moves_only_along_the_workflow",
             "tests/test_database_invariants.py::test_the_frozen_steps_are_the_workflow_table",
             "tests/test_signed_session_lock.py::test_update_and_delete_of_locked_rows_fail",
+            "tests/actions/test_monitoring_protocols.py::test_the_database_keeps_protocol_versions_and_what_a_session_took",
         ),
     ),
     Rule(

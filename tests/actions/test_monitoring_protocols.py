@@ -372,3 +372,21 @@ def test_the_quick_entry_asks_for_the_fields_in_flowsheet_order():
         "moaas",
         *CADSS6_ITEMS,
     ]
+
+
+def test_a_signed_session_takes_no_missed_reason_even_written_directly(sessions, patient, nurse):
+    from records.models import CheckpointMiss
+
+    session = sessions.to(patient, "signed")
+    with pytest.raises(ActionRefused, match="signed"):
+        checkpoint_missed_reason(actor=actor_for(nurse), session=session, checkpoint_key="0", reason="Late")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CheckpointMiss.objects.create(
+            session=session,
+            checkpoint_key="0",
+            checkpoint_name="Before the start",
+            reason="Written around the action",
+            recorded_by=nurse,
+            recorded_at=timezone.now(),
+        )
+    assert session.session_protocol.version.protocol.name == "IV ketamine infusion"

@@ -289,3 +289,63 @@ def test_a_bad_protocol_edit_names_the_field_and_changes_nothing(client, admin_u
     assert "Checkpoint 2: the window must open at or before the checkpoint" in response.content.decode()
     assert protocol.versions.count() == 1
     assert not AuditEvent.objects.filter(record_type="monitoringprotocol").exists()
+
+
+def test_a_reading_saved_from_the_quick_entry_row_updates_the_checkpoints_too(client, nurse, sessions, patient):
+    session = running(sessions, patient, nurse)
+    client.force_login(nurse)
+    with later(15):
+        now = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+        response = client.post(
+            reverse("session_vitals_record", args=[session.pk]),
+            {
+                "measured_at": now,
+                "phase": "during",
+                "systolic": "130",
+                "diastolic": "80",
+                "heart_rate": "80",
+                "spo2": "97",
+                "respiratory_rate": "14",
+            },
+            headers={"HX-Request": "true"},
+        )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<section class="card shadow-sm mb-3" id="vitals"')
+    oob = html[html.index('id="monitoring"') :]
+    assert 'hx-swap-oob="true"' in html[html.index('id="monitoring"') - 120 : html.index('id="monitoring"') + 120]
+    # Without MOAA/S the 15-minute checkpoint still waits for a reading with everything it asks for.
+    assert 'id="checkpoint-1.1"' in oob and "state-due" in oob[oob.index('id="checkpoint-1.1"') :][:600]
+
+
+def test_an_admin_adds_a_protocol_for_a_route_without_one(client, admin_user):
+    oral = MonitoringProtocol.objects.get(name="Oral ketamine troche")
+    version = oral.versions.get()
+    client.force_login(admin_user)
+    deactivate = _form_post(oral)
+    del deactivate["active"]
+    assert client.post(reverse("protocol_edit", args=[oral.pk]), deactivate).status_code == 302
+    response = client.post(
+        reverse("protocol_new"),
+        {
+            "name": "Troche, short stay",
+            "active": "on",
+            "routes": ["oral_troche"],
+            "min_observation_minutes": "45",
+            "cp-TOTAL_FORMS": "1",
+            "cp-INITIAL_FORMS": "0",
+            "cp-MIN_NUM_FORMS": "0",
+            "cp-MAX_NUM_FORMS": "1000",
+            "cp-0-name": "30 min after the troche",
+            "cp-0-anchor": "start",
+            "cp-0-offset": "30",
+            "cp-0-window_start": "25",
+            "cp-0-window_end": "40",
+            "cp-0-requires": ["bp", "spo2"],
+        },
+    )
+    assert response.status_code == 302
+    added = MonitoringProtocol.objects.get(name="Troche, short stay")
+    assert added.versions.get().checkpoints[0]["requires"] == ["bp", "spo2"]
+    assert version.pk == oral.versions.get().pk  # deactivating made no new version
+    assert AuditEvent.objects.filter(record_type="monitoringprotocol", action="create").count() == 1

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from records import monitoring
@@ -291,8 +291,10 @@ def checkpoint_missed_reason(*, actor: Actor, session: Session, checkpoint_key: 
 
 def protocols_install_defaults(*, using: str = "default", **kwargs: object) -> None:
     """After `migrate`: the default protocols (records.monitoring.DEFAULT_PROTOCOLS), only when the
-    clinic has none yet. Configuration a new clinic starts with; admins then edit it (audited)."""
-    if MonitoringProtocol.objects.using(using).exists():
+    clinic has none yet. Configuration a new clinic starts with; admins then edit it (audited).
+    Nothing after a migration back to before the protocols' tables."""
+    tables = connections[using].introspection.table_names()
+    if ProtocolVersion._meta.db_table not in tables or MonitoringProtocol.objects.using(using).exists():
         return
     now = timezone.now()
     with transaction.atomic(using=using):

@@ -101,7 +101,7 @@ def test_an_overdue_checkpoint_takes_the_nurses_reason_shown_on_the_page_and_in_
     assert empty.status_code == 302
     assert CheckpointMiss.objects.count() == 1
 
-    from records.views.review import session_monitoring
+    from records.monitoring import session_monitoring
 
     with later(27):
         monitoring = session_monitoring(Session.objects.get(pk=session.pk), timezone.now())
@@ -115,7 +115,7 @@ def test_an_overdue_checkpoint_takes_the_nurses_reason_shown_on_the_page_and_in_
 
 def test_the_print_lists_the_checkpoints_with_the_missed_reason(client, nurse, sessions, patient):
     from records.actions.protocols import checkpoint_missed_reason
-    from records.views.review import session_monitoring
+    from records.monitoring import session_monitoring
 
     session = running(sessions, patient, nurse)
     with later(25):

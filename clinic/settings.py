@@ -86,10 +86,14 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    # Background tasks (django.tasks) stored in the database and run by `manage.py task_worker`.
+    "django_tasks_db",
     "records",
 ]
 
 MIDDLEWARE = [
+    # First: one JSON line per request, timing everything below it (records.request_log).
+    "records.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "records.middleware.PermissionsPolicyMiddleware",
@@ -98,6 +102,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After the session: keeps a writer's reads off a replica that has not caught up (records.replica).
+    "records.replica.ReadYourWritesMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -149,9 +155,31 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # upgrade deadlocks when two requests write at the same moment.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
 
-# Migrations carry literal SQL per database (triggers); this router runs each
+# A PostgreSQL streaming replica (hot standby) for reads that may lag: history, trends,
+# audit reports, exports. Only code that asks for it reads there (records.replica); every
+# write, every audit event and everything a user has just written stay on the primary.
+# When the replica does not answer, those reads go to the primary (one log line).
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "").strip()
+if DATABASE_REPLICA_URL:
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs DATABASE_URL to name PostgreSQL too.")
+    try:
+        DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DATABASE_REPLICA_URL is not a database URL Django understands: {exc}") from None
+    DATABASES["replica"]["CONN_MAX_AGE"] = 0
+    DATABASES["replica"].setdefault("OPTIONS", {})["pool"] = DATABASES["default"]["OPTIONS"]["pool"]
+    # A standby is read-only and follows the primary: the test run never creates a database
+    # on it; it reads the primary's test database as it replicates (tests/test_replica.py).
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+# How long a replica that did not answer is left alone before it is tried again.
+REPLICA_RETRY_SECONDS = env_int("REPLICA_RETRY_SECONDS", 30, minimum=1)
+
+# Migrations carry literal SQL per database (triggers); VendorRouter runs each
 # statement only on its own database. It must stay first in the list.
-DATABASE_ROUTERS = ["records.db_routers.VendorRouter"]
+# ReplicaRouter keeps every model's reads and writes on the primary unless a read
+# asks for the replica (records.replica), and migrates nothing on the replica.
+DATABASE_ROUTERS = ["records.db_routers.VendorRouter", "records.db_routers.ReplicaRouter"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "records.User"
@@ -285,7 +313,7 @@ AUDIT_EVENTS_PER_PAGE = 50
 # Report pages count matching events up to this many; past it they say "more than".
 AUDIT_REPORT_COUNT_CAP = 10_000
 # A verification started from the audit page runs within the request up to this
-# many events (about 15-30 s); past it, on a background thread.
+# many events (about 15-30 s); past it, as a background task (records.tasks).
 AUDIT_VERIFY_IN_REQUEST_MAX = env_int("AUDIT_VERIFY_IN_REQUEST_MAX", 300_000)
 
 # FHIR R4: the read API under /fhir/ and the bulk export (README, "FHIR").
@@ -320,17 +348,50 @@ FHIR_API_RATE_LIMIT_PER_ADDRESS = env_rate("FHIR_API_RATE_LIMIT_PER_ADDRESS", "6
 # refuses non-atomic caches, is not installed: the app is not in INSTALLED_APPS, as
 # only the function is used.) A deployment with memcached or Redis can point the
 # "ratelimit" cache at it instead.
+#
+# Every web process is stateless, so that several can run behind a load balancer:
+# login sessions are in the database (django.contrib.sessions' default engine, stated
+# below), the idle time-out is kept in the session, django-axes counts failed log-ins
+# in its own tables, and the default cache is the database's too (table
+# clinic_cache, made by `manage.py createcachetable`: `make run`, the test run and
+# the deployment steps in the README run it after migrate). It holds the background
+# tasks' progress and the worker's heartbeat (records.tasks), which the web processes
+# read. No per-process memory cache holds anything that must be shared.
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "clinic_cache"},
     "ratelimit": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "records_ratelimit_cache"},
 }
 RATELIMIT_USE_CACHE = "ratelimit"
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+# Background tasks (Django's tasks framework): the queue is a database table
+# (django-tasks-db), worked by `manage.py task_worker` (`make run` starts one; in
+# production it is its own service, deploy/systemd/clinic-task-worker.service).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# The worker writes a heartbeat this often; /health/ calls it dead after WORKER_HEARTBEAT_MAX_AGE.
+WORKER_HEARTBEAT_SECONDS = 10
+WORKER_HEARTBEAT_MAX_AGE = env_int("WORKER_HEARTBEAT_MAX_AGE_SECONDS", 60, minimum=15)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"bare": {"format": "%(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        # One JSON object a line, as written by records.request_log: nothing to add around it.
+        "request_json": {"class": "logging.StreamHandler", "formatter": "bare"},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # Lock-outs are in the audit log; axes' own per-attempt lines would only repeat them.
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        # Lock-outs are in the audit log; axes' own per-attempt lines would only repeat them.
+        "axes": {"level": "WARNING"},
+        # One JSON line per request (method, path, status, duration, SQL time and count, user, role).
+        "clinic.requests": {
+            "handlers": ["request_json"],
+            "level": "INFO" if env_bool("REQUEST_LOG", default=True) else "WARNING",
+            "propagate": False,
+        },
+        # runserver's own line per request would repeat ours.
+        "django.server": {"level": "WARNING"},
+    },
 }

@@ -4,11 +4,10 @@ Audit events themselves are written by records.audit.writer.audit_record, the on
 """
 
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from typing import cast
 
-from django.db import connections, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from records.actions.context import Actor
@@ -99,25 +98,3 @@ def audit_report_record(
             record_id=report,
             reason=description,
         )
-
-
-def audit_chain_verify_in_background(*, actor: Actor) -> threading.Thread:
-    """Start `audit_chain_verify` on its own thread and return at once. Admins.
-
-    For a log too large to walk within one web request (about a minute per
-    million events): the run and its audit event are recorded when it ends.
-    """
-    if not actor.is_system:
-        require(actor.user, "verify_audit_chain", "Only an admin may verify the audit log.")
-
-    def run() -> None:
-        try:
-            audit_chain_verify(actor=actor)
-        except Exception:
-            logger.exception("Audit chain verification failed to run")
-        finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run, name="audit-chain-verify", daemon=True)
-    thread.start()
-    return thread

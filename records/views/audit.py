@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from records.actions.audit import audit_chain_verify, audit_chain_verify_in_background, audit_report_record
+from records.actions.audit import audit_chain_verify, audit_report_record
+from records.actions.tasks import audit_chain_verify_enqueue
 from records.actions.context import actor_from_request
 from records.forms.audit import AuditFilterForm, DisclosuresForm, PatientAccessForm, UserActivityForm
 from records.models import AuditEvent
@@ -238,13 +239,13 @@ def audit_verify(request):
     actor = actor_from_request(request)
     size = AuditEvent.objects.aggregate(last=Max("seq"))["last"] or 0
     if size > settings.AUDIT_VERIFY_IN_REQUEST_MAX:
-        audit_chain_verify_in_background(actor=actor)
+        task = audit_chain_verify_enqueue(actor=actor, events=size)
         messages.info(
             request,
-            f"Verification of {size:,} events started. It takes about a minute per million events: "
-            "reload this page to see the result.",
+            f"Verification of {size:,} events started in the background. It takes about a minute per "
+            "million events: this page shows how far it has come, and its result.",
         )
-        return redirect("audit_log")
+        return redirect("background_task", task_id=task.id)
     run = audit_chain_verify(actor=actor)
     if run.result == "intact":
         sealed = run.report.seals.sessions_checked if run.report.seals is not None else 0

@@ -33,6 +33,7 @@ from django_ratelimit.core import is_ratelimited
 
 from records.actions.accounts import audit_access_denied
 from records.actions.context import ActionRefused, Actor, actor_from_request, client_ip
+from records.actions.tasks import fhir_export_enqueue
 from records.actions.fhir import (
     fhir_bundle_disclosure,
     fhir_export_download_record,
@@ -43,7 +44,7 @@ from records.actions.fhir import (
 from records.fhir import bundle
 from records.fhir.capability import capability_statement
 from records.fhir.common import to_json
-from records.fhir.export import EXPORT_ID, ExportOptions, export_zip, fhir_export
+from records.fhir.export import EXPORT_ID
 from records.fhir.search import SearchError, parse_search
 from records.fhir.selectors import (
     RESOURCE_SOURCES,
@@ -332,30 +333,25 @@ def _new_export_name() -> str:
 def fhir_export_page(request: HttpRequest) -> HttpResponse:
     """Start a FHIR bulk export (whole clinic or one patient) and download the finished ones.
 
-    The export runs within the request for now, writing under FHIR_EXPORT_DIR; the
-    same function (`fhir_export`) can run from a task queue for large clinics.
+    The export runs as a background task (records.tasks.fhir_export_task) in the
+    worker, writing under FHIR_EXPORT_DIR; the page it leads to shows its progress.
     """
     form = FhirExportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        options = ExportOptions(
-            patient_mrn=form.cleaned_data["patient_mrn"],
-            since=form.cleaned_data["since"],
-            audit=form.cleaned_data["audit"],
-        )
-        name = _new_export_name()
         try:
-            result = fhir_export(
-                actor_from_request(request),
-                options,
-                Path(settings.FHIR_EXPORT_DIR) / name,
+            task = fhir_export_enqueue(
+                actor=actor_from_request(request),
+                name=_new_export_name(),
+                patient_mrn=form.cleaned_data["patient_mrn"],
+                since=form.cleaned_data["since"],
+                audit=form.cleaned_data["audit"],
                 request_url=request.build_absolute_uri(),
             )
         except ActionRefused as refused:
             form.add_error(None, str(refused))
         else:
-            export_zip(result.output_dir)
-            messages.success(request, f"Export {name} is ready: {result.total:,} resources.")
-            return redirect("fhir_export")
+            messages.info(request, "Export started in the background.")
+            return redirect("background_task", task_id=task.id)
     return render(request, "records/fhir/export.html", {"form": form, "exports": _exports()})
 
 

@@ -110,9 +110,7 @@ def fhir_export_task(
     from records.fhir.export import ExportOptions, export_zip, fhir_export
 
     task_id = context.task_result.id
-    options = ExportOptions(
-        patient_mrn=patient_mrn, since=date.fromisoformat(since) if since else None, audit=audit
-    )
+    options = ExportOptions(patient_mrn=patient_mrn, since=date.fromisoformat(since) if since else None, audit=audit)
     progress_set(task_id, "Writing the resources")
     result = fhir_export(_actor(starter), options, Path(settings.FHIR_EXPORT_DIR) / name, request_url=request_url)
     progress_set(task_id, "Zipping", result.total, result.total)

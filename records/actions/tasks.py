@@ -38,7 +38,9 @@ TASK_KINDS: dict[str, TaskKind] = {
 }
 
 
-def _start_record(*, actor: Actor, result: TaskResult, changes: dict[str, list[object]], patient: Patient | None = None) -> None:
+def _start_record(
+    *, actor: Actor, result: TaskResult, changes: dict[str, list[object]], patient: Patient | None = None
+) -> None:
     kind = TASK_KINDS[result.task.module_path]
     audit_record(
         actor=actor,

@@ -134,6 +134,12 @@ def test_the_admin_exports_from_the_page_and_downloads_the_zip_each_audited(
     assert client.get(reverse("fhir_export")).status_code == 302  # confirm it is you first
     response = client.post(reverse("fhir_export"), {"audit": "on", "reauth_password": PASSWORD})
     assert response.status_code == 302
+    # Queued, then written by the worker (records.tasks.fhir_export_task); its page shows the result.
+    assert "Queued" in client.get(response.url).content.decode()
+    started = AuditEvent.objects.get(action="create", record_type="background_task")
+    assert started.changes["task"] == [None, "FHIR export"] and started.actor == admin_user
+    call_command("task_worker", batch=True, reload=False, startup_delay=False, verbosity=0)
+    assert "is ready" in client.get(response.url).content.decode()
     export = AuditEvent.objects.get(action="export", record_type="fhir_export")
     assert export.actor == admin_user and export.changes["resources"][1]["Encounter"] == 1
     page = client.get(reverse("fhir_export")).content.decode()

@@ -15,6 +15,10 @@ LOGIN = "login"  # anonymous is sent to the log-in page
 # url name -> expected status for a GET by each role ("login" = redirect to log-in).
 ACCESS = {
     "home": {ANON: LOGIN, NURSE: 302, PHYSICIAN: 302, ADMIN: 302},
+    # The load balancer's check: no log-in (records/views/ops.py).
+    "health": {ANON: 200, NURSE: 200, PHYSICIAN: 200, ADMIN: 200},
+    # A background task's progress and result: the audit verification's are the admins'.
+    "background_task": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 403, ADMIN: 200},
     "login": {ANON: 200, NURSE: 302, PHYSICIAN: 302, ADMIN: 302},
     "logout": {ANON: LOGIN, NURSE: 405, PHYSICIAN: 405, ADMIN: 405},
     "password_change": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 200},
@@ -106,8 +110,28 @@ ACCESS = {
     "fhir_unknown": {ANON: 404, NURSE: 404, PHYSICIAN: 404, ADMIN: 404},
 }
 
-# URL parameters of the FHIR URLs, which the first word of their name does not decide.
+
+def _health_kwargs(patient) -> dict:
+    """/health/ answers 200 when a task worker is alive: the test beats as the worker would."""
+    from records.tasks import heartbeat_beat
+
+    heartbeat_beat()
+    return {}
+
+
+def _task_kwargs(patient) -> dict:
+    """A queued (never run) audit verification task."""
+    from records.tasks import audit_chain_verify_task
+
+    starter = {"user_id": 0, "ip_address": None, "user_agent": ""}
+    return {"task_id": audit_chain_verify_task.enqueue(starter=starter, events=0).id}
+
+
+# URL parameters of the FHIR URLs, which the first word of their name does not decide,
+# and the set-up that the operations URLs need.
 FHIR_URL_KWARGS = {
+    "health": _health_kwargs,
+    "background_task": _task_kwargs,
     "fhir_search": lambda patient: {"resource_type": "Patient"},
     "fhir_read": lambda patient: {"resource_type": "Patient", "resource_id": str(patient.pk)},
     "fhir_unknown": lambda patient: {"rest": f"Patient/{patient.pk}/_history"},
@@ -149,10 +173,10 @@ def url_kwargs(patient, nurse, sessions, system_actor):
 
     def kwargs_for(name: str) -> dict:
         pattern = next(p for p in _flat_patterns() if p.name == name)
-        if not pattern.pattern.converters and not pattern.pattern.regex.groupindex:
-            return {}
         if name in FHIR_URL_KWARGS:
             return FHIR_URL_KWARGS[name](patient)
+        if not pattern.pattern.converters and not pattern.pattern.regex.groupindex:
+            return {}
         return objects[name.split("_")[0]]
 
     return kwargs_for

@@ -51,6 +51,9 @@ API_NOT_ALLOWED = row(405, 405, 405, 405)
 # url name -> method -> role -> expected status ("login" = redirect to log-in).
 METHOD_ACCESS = {
     "home": {"GET": row(LOGIN, 302, 302, 302), "POST": NOT_ALLOWED},
+    # No log-in needed: GET only, 405 for anyone else.
+    "health": {"GET": row(200, 200, 200, 200), "POST": API_NOT_ALLOWED},
+    "background_task": {"GET": ADMIN_ONLY, "POST": NOT_ALLOWED},
     "login": {"GET": row(200, 302, 302, 302), "POST": row(200, 302, 302, 302)},
     "logout": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 302, 302, 302)},
     "password_change": {"GET": row(LOGIN, 200, 200, 200), "POST": row(LOGIN, 200, 200, 200)},

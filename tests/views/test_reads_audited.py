@@ -76,6 +76,9 @@ NO_PATIENT_DATA = {
     "account_new": "an empty account form",
     "monitor_list": "bedside monitors and the chairs they stand at",
     "fhir_metadata": "the API's capability statement",
+    "health": "the load balancer's check: database, migrations, worker; nothing about anyone",
+    # A finished task's result is shown with a view event (tests/test_background_tasks.py).
+    "background_task": "a background task's progress; its finished result is audited as a view",
     "fhir_export": "the export form (after re-authentication); the export itself is audited as a disclosure",
     "fhir_export_download": "a finished export's file, downloaded after re-authentication and audited as a disclosure",
     # The read API answers only to an API token (a browser's log-in gets 401); every read and

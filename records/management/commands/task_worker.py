@@ -18,17 +18,20 @@ from records.tasks import heartbeat_beat
 logger = logging.getLogger(__name__)
 
 
+def _beat() -> None:
+    try:
+        heartbeat_beat()
+    except DatabaseError:
+        logger.warning(
+            "Task worker: the heartbeat could not be written; trying again in %s s.", settings.WORKER_HEARTBEAT_SECONDS
+        )
+
+
 def _beat_until(stopped: threading.Event) -> None:
     # Its own database connection (this thread's), closed when the worker stops.
     try:
-        while True:
-            try:
-                heartbeat_beat()
-            except DatabaseError:
-                logger.warning("Task worker: the heartbeat could not be written; retrying.")
-                connections.close_all()
-            if stopped.wait(settings.WORKER_HEARTBEAT_SECONDS):
-                return
+        while not stopped.wait(settings.WORKER_HEARTBEAT_SECONDS):
+            _beat()
     finally:
         connections.close_all()
 
@@ -42,6 +45,7 @@ class Command(db_worker.Command):
     def handle(self, *args: Any, **options: Any) -> None:
         # A thread that only beats: the tasks run in the main thread, one at a time. A
         # task busy for minutes still beats, as the worker is alive; a dead process stops.
+        _beat()  # at once, before the first task: the worker is up
         stopped = threading.Event()
         beater = threading.Thread(target=_beat_until, args=(stopped,), name="task-worker-heartbeat", daemon=True)
         beater.start()

@@ -18,7 +18,7 @@ import contextvars
 import logging
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
@@ -48,10 +48,8 @@ def _mark_down(exc: Exception) -> None:
         str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
         settings.REPLICA_RETRY_SECONDS,
     )
-    try:
+    with suppress(DatabaseError):
         connections[REPLICA].close()
-    except DatabaseError:
-        pass
 
 
 def reset_replica_state() -> None:

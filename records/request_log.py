@@ -16,7 +16,6 @@ from django.db import connections
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject, empty
 
-
 logger = logging.getLogger("clinic.requests")
 
 

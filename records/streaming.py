@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 
-from django.db import connection, transaction
+from django.db import connections, transaction
 
 
 def stream_rows(queryset, *, chunk_size: int = 2000) -> Iterator:
@@ -15,8 +15,9 @@ def stream_rows(queryset, *, chunk_size: int = 2000) -> Iterator:
     SQLite: no transaction, which there would take the database's write lock for
     the whole read; its cursor fetches in chunks anyway.
     """
-    if connection.vendor == "postgresql":
-        with transaction.atomic():
+    if connections[queryset.db].vendor == "postgresql":
+        # On the queryset's own database: the primary's, or a replica's (records.replica).
+        with transaction.atomic(using=queryset.db):
             yield from queryset.iterator(chunk_size=chunk_size)
     else:
         yield from queryset.iterator(chunk_size=chunk_size)

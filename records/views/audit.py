@@ -14,11 +14,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from records.actions.audit import audit_chain_verify, audit_report_record
-from records.actions.tasks import audit_chain_verify_enqueue
 from records.actions.context import actor_from_request
+from records.actions.tasks import audit_chain_verify_enqueue
 from records.forms.audit import AuditFilterForm, DisclosuresForm, PatientAccessForm, UserActivityForm
 from records.models import AuditEvent
 from records.permissions import role_of
+from records.replica import reads_from_replica, replica_alias
 from records.seals import CONTENT_KEY, PARTS
 from records.selectors import (
     AUDIT_DEFAULT_SORT,
@@ -143,7 +144,9 @@ def audit_log(request):
         viewing = audit_report_record(
             actor=actor_from_request(request), report="audit_log", description=form.description()
         )
-        page = _page(request, audit_events(user=request.user, before_seq=viewing.seq, **filters))
+        # The report holds the events before its own: a read that may lag, so the replica's.
+        with reads_from_replica(request):
+            page = _page(request, audit_events(user=request.user, before_seq=viewing.seq, **filters))
     return _render(
         request,
         "records/audit/log.html",
@@ -225,7 +228,7 @@ def audit_export(request):
         patient=patient,
     )
     # The export holds the events written before its own audit event: a fixed moment.
-    events = audit_events(user=request.user, before_seq=export.seq, **filters)
+    events = audit_events(user=request.user, before_seq=export.seq, **filters).using(replica_alias(request))
     stamp = timezone.localtime(export.occurred_at).strftime("%Y%m%d-%H%M%S")
     response = StreamingHttpResponse(_csv_lines(events), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
@@ -279,17 +282,18 @@ def audit_patient_access(request):
             report="patient_access",
             description="; ".join(filter(None, [f"patient: {patient.mrn}", _period_description(data)])),
         )
-        events = audit_events(user=request.user, patient_id=patient.pk, before_seq=viewing.seq, **period)
-        context |= {
-            "patient": patient,
-            "people": audit_access_by_person(
-                user=request.user, patient_id=patient.pk, before_seq=viewing.seq, **period
-            ),
-            "page": _page(request, events),
-            "headers": _plain_headers(),
-            "querystring": _querystring(request),
-            "export_url": reverse("audit_export") + "?" + _querystring(request),
-        }
+        with reads_from_replica(request):
+            events = audit_events(user=request.user, patient_id=patient.pk, before_seq=viewing.seq, **period)
+            context |= {
+                "patient": patient,
+                "people": list(
+                    audit_access_by_person(user=request.user, patient_id=patient.pk, before_seq=viewing.seq, **period)
+                ),
+                "page": _page(request, events),
+                "headers": _plain_headers(),
+                "querystring": _querystring(request),
+                "export_url": reverse("audit_export") + "?" + _querystring(request),
+            }
     return _render(request, "records/audit/patient_access.html", context)
 
 
@@ -318,11 +322,12 @@ def audit_disclosures(request):
             date_to=data["date_to"],
             before_seq=viewing.seq,
         )
-        context |= {
-            "page": _page(request, events),
-            "querystring": _querystring(request),
-            "export_url": reverse("audit_export") + "?" + _querystring(request, action=DISCLOSURES),
-        }
+        with reads_from_replica(request):
+            context |= {
+                "page": _page(request, events),
+                "querystring": _querystring(request),
+                "export_url": reverse("audit_export") + "?" + _querystring(request, action=DISCLOSURES),
+            }
     return _render(request, "records/audit/disclosures.html", context)
 
 
@@ -345,13 +350,14 @@ def audit_user_activity(request):
         params = request.GET.copy()
         params.pop("user", None)
         params["actor"] = account.pk
-        context |= {
-            "account": account,
-            "account_role": role_of(account) if account.is_active else None,
-            "account_changes": _with_change_rows(audit_account_changes(user=request.user, account_id=account.pk)),
-            "page": _page(request, events),
-            "headers": _plain_headers(),
-            "querystring": _querystring(request),
-            "export_url": reverse("audit_export") + "?" + params.urlencode(),
-        }
+        with reads_from_replica(request):
+            context |= {
+                "account": account,
+                "account_role": role_of(account) if account.is_active else None,
+                "account_changes": _with_change_rows(audit_account_changes(user=request.user, account_id=account.pk)),
+                "page": _page(request, events),
+                "headers": _plain_headers(),
+                "querystring": _querystring(request),
+                "export_url": reverse("audit_export") + "?" + params.urlencode(),
+            }
     return _render(request, "records/audit/user_activity.html", context)

@@ -33,7 +33,6 @@ from django_ratelimit.core import is_ratelimited
 
 from records.actions.accounts import audit_access_denied
 from records.actions.context import ActionRefused, Actor, actor_from_request, client_ip
-from records.actions.tasks import fhir_export_enqueue
 from records.actions.fhir import (
     fhir_bundle_disclosure,
     fhir_export_download_record,
@@ -41,6 +40,7 @@ from records.actions.fhir import (
     fhir_search_record,
     token_hash,
 )
+from records.actions.tasks import fhir_export_enqueue
 from records.fhir import bundle
 from records.fhir.capability import capability_statement
 from records.fhir.common import to_json

@@ -19,6 +19,7 @@ from records.monitoring import session_monitoring
 from records.rendering.charts import vitals_chart
 from records.rendering.pdf import render_pdf
 from records.rendering.trends import bp_chart, headache_days_chart, pain_chart
+from records.replica import reads_from_replica
 from records.seals import record_to_print
 from records.selectors import (
     intake_for_patient,
@@ -59,6 +60,13 @@ def patient_history(request, pk: int):
     """One page for the whole course: header, intake summary, trends, outcomes and the session timeline."""
     patient = patient_get(user=request.user, pk=pk)
     patient_view(actor=actor_from_request(request), patient=patient, what="patient history")
+    # The whole course, charts included: reads that may lag a moment, so the replica's when
+    # one is configured and has the user's own last write (records.replica).
+    with reads_from_replica(request):
+        return _patient_history_page(request, patient)
+
+
+def _patient_history_page(request, patient):
     context = _header_context(request, patient)
     form = HistoryFilterForm(request.GET or None)
     filters = {}

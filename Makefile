@@ -15,7 +15,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 .PHONY: help run test audit test-sqlite test-postgres venv lint typecheck format seed check-python clean pg-roles pdf-libs
 
 help:
-	@echo "make run    set up everything and serve the demo on http://127.0.0.1:$(PORT), monitors on MLLP port $(MLLP_PORT)"
+	@echo "make run    set up everything and serve the demo on http://127.0.0.1:$(PORT), monitors on MLLP port $(MLLP_PORT),"
+	@echo "            with the background-task worker beside it"
 	@echo "make test   static checks, security checks, then the whole suite (SQLite, then PostgreSQL when reachable)"
 	@echo "make lint   static checks: ruff check and format, mypy, makemigrations --check, linear migrations"
 	@echo "make typecheck  mypy only"
@@ -48,13 +49,17 @@ pdf-libs:
 	  else echo "PDF prints need: sudo apt-get install $$missing" >&2; fi; \
 	fi
 
-# The monitor listener (MLLP, README "Bedside monitors") runs beside the web server and stops with it.
+# The monitor listener (MLLP, README "Bedside monitors") and the background-task worker
+# (README "Production") run beside the web server and stop with it.
 run: venv pdf-libs
 	DEBUG=1 DEMO_MODE=1 $(PY) manage.py migrate --no-input
+	DEBUG=1 DEMO_MODE=1 $(PY) manage.py createcachetable
 	DEBUG=1 DEMO_MODE=1 $(PY) manage.py seed_demo
 	@export DEBUG=1 DEMO_MODE=1; \
 	  $(PY) manage.py monitor_listener --port $(MLLP_PORT) & listener=$$!; \
-	  trap 'kill $$listener 2>/dev/null; wait $$listener 2>/dev/null' EXIT INT TERM; \
+	  $(PY) manage.py task_worker --no-reload & worker=$$!; \
+	  trap 'kill $$listener $$worker 2>/dev/null; wait $$listener $$worker 2>/dev/null' EXIT INT TERM; \
+	  echo "Background-task worker started (audit verification, FHIR exports)."; \
 	  echo "Monitor listener (MLLP) on 127.0.0.1:$(MLLP_PORT). Demo readings for Chair 4:" \
 	    "$(PY) manage.py simulate_monitor --chair 'Chair 4' --port $(MLLP_PORT)"; \
 	  $(PY) manage.py runserver 127.0.0.1:$(PORT)
@@ -102,6 +107,7 @@ pg-roles: venv
 	psql "$(PG_ADMIN_URL)" -q -v ON_ERROR_STOP=1 -v owner=$(PG_OWNER) -v app=$(PG_APP) -v db=$(PG_DB) \
 	  -v owner_password="$(PG_OWNER_PASSWORD)" -v app_password="$(PG_APP_PASSWORD)" -f deploy/postgres/roles.sql
 	DATABASE_URL="$(PG_OWNER_URL)" SECRET_KEY="$${SECRET_KEY:-pg-roles-migrate-only}" $(PY) manage.py migrate --no-input
+	DATABASE_URL="$(PG_OWNER_URL)" SECRET_KEY="$${SECRET_KEY:-pg-roles-migrate-only}" $(PY) manage.py createcachetable
 	psql "$(PG_OWNER_URL)" -q -v ON_ERROR_STOP=1 -c "SET clinic.app_role = '$(PG_APP)'" -f deploy/postgres/grants.sql
 	@echo "Roles ready. The application connects as $(PG_APP):"
 	@echo "  DATABASE_URL=postgres://$(PG_APP):PASSWORD@$(PG_HOST):$(PG_PORT)/$(PG_DB)"

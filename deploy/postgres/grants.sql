@@ -13,8 +13,8 @@
 --   read only     the owner's migrations and their bookkeeping: never written by the application
 --   append only   written once, never changed or deleted: SELECT and INSERT
 --   sign-in state accounts' groups, authenticator devices, recovery codes, login sessions,
---                 log-in records and the API's rate-limit counters: rows are replaced and removed
---                 (SELECT, INSERT, UPDATE, DELETE)
+--                 log-in records, the API's rate-limit counters, the default cache and the
+--                 background-task queue: rows are replaced and removed (SELECT, INSERT, UPDATE, DELETE)
 --   every other records_ table (patients, sessions and their clinical rows, accounts, settings):
 --                 SELECT, INSERT, UPDATE; never DELETE, as nothing clinical is ever deleted
 --   any other table (one this file does not know yet): read only, with a notice to classify it
@@ -41,7 +41,13 @@ DECLARE
         'records_user_groups', 'records_recoverycode', 'otp_totp_totpdevice', 'django_session',
         'axes_accessattempt', 'axes_accessattemptexpiration', 'axes_accesslog', 'axes_accessfailurelog',
         -- the API's rate-limit counters: a cache, whose expired rows are removed
-        'records_ratelimit_cache'
+        'records_ratelimit_cache',
+        -- the default cache (settings.CACHES, made by createcachetable): the progress of
+        -- background tasks and the heartbeat of the worker; rows expire and are removed
+        'clinic_cache',
+        -- the background-task queue (django-tasks-db): the web process adds tasks, the worker
+        -- claims and finishes them; `manage.py prune_db_task_results` removes old ones
+        'django_tasks_database_dbtaskresult'
     ];
     tbl record;
 BEGIN

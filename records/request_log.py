@@ -74,6 +74,6 @@ class RequestLogMiddleware:
             "duration_ms": round((time.perf_counter() - started) * 1000, 1),
             "sql_ms": round(timer.seconds * 1000, 1),
             "sql_queries": timer.queries,
-            "user_id": user.pk if signed_in else None,
+            "user_id": user.pk if user is not None and signed_in else None,
             "role": role.value if role else None,
         }

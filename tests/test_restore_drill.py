@@ -39,7 +39,7 @@ def run_drill(tmp_path) -> subprocess.CompletedProcess:
     }
     env.pop("TEST_APP_ROLE", None)
     return subprocess.run(
-        ["bash", str(DRILL), str(tmp_path / "clinic.dump")], env=env, capture_output=True, text=True, timeout=600
+        ["/bin/bash", str(DRILL), str(tmp_path / "clinic.dump")], env=env, capture_output=True, text=True, timeout=600
     )
 
 

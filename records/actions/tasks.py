@@ -5,6 +5,7 @@ The tasks themselves are in records.tasks and run in the worker (`manage.py task
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.db import transaction
 from django.http import Http404
@@ -13,8 +14,9 @@ from django_tasks_db.models import DBTaskResult
 
 from records.actions.context import ActionRefused, Actor
 from records.audit import audit_record
-from records.models import AuditAction, Patient, User
+from records.models import AuditAction, Patient
 from records.permissions import require
+from records.selectors import Reader
 from records.tasks import Starter, audit_chain_verify_task, fhir_export_task
 
 RECORD_TYPE = "background_task"
@@ -39,7 +41,7 @@ TASK_KINDS: dict[str, TaskKind] = {
 
 
 def _start_record(
-    *, actor: Actor, result: TaskResult, changes: dict[str, list[object]], patient: Patient | None = None
+    *, actor: Actor, result: TaskResult[Any, Any], changes: dict[str, list[object]], patient: Patient | None = None
 ) -> None:
     kind = TASK_KINDS[result.task.module_path]
     audit_record(
@@ -53,7 +55,7 @@ def _start_record(
 
 
 @transaction.atomic
-def audit_chain_verify_enqueue(*, actor: Actor, events: int) -> TaskResult:
+def audit_chain_verify_enqueue(*, actor: Actor, events: int) -> TaskResult[Any, Any]:
     """Queue a verification of the whole audit chain for the worker. Admins, signed in.
 
     For a log too large to walk within one web request (about a minute per million
@@ -69,7 +71,7 @@ def audit_chain_verify_enqueue(*, actor: Actor, events: int) -> TaskResult:
 @transaction.atomic
 def fhir_export_enqueue(
     *, actor: Actor, name: str, patient_mrn: str, since: date | None, audit: bool, request_url: str
-) -> TaskResult:
+) -> TaskResult[Any, Any]:
     """Queue a FHIR bulk export for the worker. Admins, signed in.
 
     The patient, when one is named, must exist now (the refusal names the MRN); the
@@ -103,7 +105,7 @@ def fhir_export_enqueue(
     return result
 
 
-def background_task_get(*, user: User, task_id: str) -> tuple[DBTaskResult, TaskKind]:
+def background_task_get(*, user: Reader, task_id: str) -> tuple[DBTaskResult[Any, Any], TaskKind]:
     """A task the pages started, if the user's role may read it (404 for anything else)."""
     row = DBTaskResult.objects.filter(pk=task_id).first()
     kind = TASK_KINDS.get(row.task_path) if row is not None else None

@@ -64,7 +64,7 @@ def health(request: HttpRequest) -> JsonResponse:
 
 
 @require_GET
-def background_task(request: HttpRequest, task_id: str) -> HttpResponse:
+def background_task(request, task_id: str) -> HttpResponse:
     """A task's progress, polled every 2 s (htmx) while it runs; its result when it has finished.
 
     Who may read it depends on the task (records.actions.tasks.TASK_KINDS). Showing a

@@ -11,6 +11,7 @@ database's (settings.CACHES): every web process sees them. A task's result is it
 row in the task table (DBTaskResult.return_value).
 """
 
+import threading
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -53,10 +54,26 @@ def _actor(starter: dict[str, Any]) -> Actor:
 
 
 def progress_set(task_id: str, stage: str, done: int | None = None, total: int | None = None) -> None:
-    """Record how far a task has come. Skipped inside a transaction, where no one else would see it yet."""
-    if connections[DEFAULT_DB_ALIAS].in_atomic_block:
+    """Record how far a task has come, where the web processes see it at once.
+
+    Inside a transaction (the verification walks the chain in one read-only transaction
+    on PostgreSQL) a write would stay unseen until the end: it is written from a
+    short-lived thread instead, which has a connection of its own.
+    """
+    value = {"stage": stage, "done": done, "total": total}
+    if not connections[DEFAULT_DB_ALIAS].in_atomic_block:
+        cache.set(PROGRESS_KEY.format(task_id), value, PROGRESS_TTL)
         return
-    cache.set(PROGRESS_KEY.format(task_id), {"stage": stage, "done": done, "total": total}, PROGRESS_TTL)
+
+    def write() -> None:
+        try:
+            cache.set(PROGRESS_KEY.format(task_id), value, PROGRESS_TTL)
+        finally:
+            connections.close_all()
+
+    writer = threading.Thread(target=write, name="task-progress")
+    writer.start()
+    writer.join()
 
 
 def progress_get(task_id: str) -> dict[str, Any] | None:

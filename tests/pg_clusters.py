@@ -79,9 +79,10 @@ def make_primary(bin_dir: Path, base: Path) -> Cluster:
 
 def make_standby(primary: Cluster, base: Path) -> Cluster:
     standby = Cluster(primary.bin, base / "standby", free_port(), base)
+    # -c fast: checkpoint at once (the default spreads it over minutes after a bulk load).
     primary.run(
         "pg_basebackup", "-R", "-D", str(standby.data), "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
-        "-X", "stream",
+        "-X", "stream", "-c", "fast",
     )  # fmt: skip
     standby.start()
     return standby

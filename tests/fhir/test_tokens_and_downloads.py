@@ -125,6 +125,8 @@ def test_a_physician_downloads_a_patients_record_as_a_bundle_audited_as_a_disclo
     assert client.get(reverse("patient_fhir_bundle", args=[patient.pk])).status_code == 403
 
 
+# Committed, as the worker (its own loop, its own connections) needs on PostgreSQL.
+@pytest.mark.django_db(transaction=True)
 def test_the_admin_exports_from_the_page_and_downloads_the_zip_each_audited(
     client, admin_user, patient, sessions, settings, tmp_path
 ):

@@ -58,10 +58,13 @@ def progress_set(task_id: str, stage: str, done: int | None = None, total: int |
 
     Inside a transaction (the verification walks the chain in one read-only transaction
     on PostgreSQL) a write would stay unseen until the end: it is written from a
-    short-lived thread instead, which has a connection of its own.
+    short-lived thread instead, which has a connection of its own. (On SQLite the walk
+    holds no transaction.)
     """
     value = {"stage": stage, "done": done, "total": total}
-    if not connections[DEFAULT_DB_ALIAS].in_atomic_block:
+    primary = connections[DEFAULT_DB_ALIAS]
+    # SQLite has one writer at a time: a second connection would wait for this transaction.
+    if not primary.in_atomic_block or primary.vendor != "postgresql":
         cache.set(PROGRESS_KEY.format(task_id), value, PROGRESS_TTL)
         return
 

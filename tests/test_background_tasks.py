@@ -1,9 +1,11 @@
 """Background tasks: started by an audited action, run by the worker (not the web process), shown on their page."""
 
+import threading
 import uuid
 
 import pytest
 from django.core.management import call_command
+from django.db import connections
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
@@ -90,3 +92,27 @@ def test_a_clinician_cannot_start_a_verification(nurse):
         audit_chain_verify_enqueue(actor=Actor.for_user(nurse), events=1)
     assert not DBTaskResult.objects.exists()
     assert not AuditEvent.objects.filter(record_type="background_task").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_progress_written_inside_a_read_transaction_is_seen_at_once_on_postgresql():
+    from django.db import connection, transaction
+
+    from records.tasks import progress_set
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's walk holds no transaction")
+    seen = {}
+    with transaction.atomic():
+        progress_set("walk", "Checking the chain", 50_000, 100_000)
+
+        def look() -> None:
+            try:
+                seen["value"] = progress_get("walk")
+            finally:
+                connections.close_all()
+
+        reader = threading.Thread(target=look)
+        reader.start()
+        reader.join()
+    assert seen["value"] == {"stage": "Checking the chain", "done": 50_000, "total": 100_000}

@@ -167,8 +167,12 @@ if DATABASE_REPLICA_URL:
         DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL)
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_REPLICA_URL is not a database URL Django understands: {exc}") from None
-    DATABASES["replica"]["CONN_MAX_AGE"] = 0
-    DATABASES["replica"].setdefault("OPTIONS", {})["pool"] = DATABASES["default"]["OPTIONS"]["pool"]
+    # No pool for the replica: a pool waits up to its timeout for a server that is down. A
+    # persistent connection per process, checked before reuse, fails at once instead, and
+    # the reads go to the primary (records.replica).
+    DATABASES["replica"]["CONN_MAX_AGE"] = 60
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["replica"].setdefault("OPTIONS", {}).update(pool=False, connect_timeout=3)
     # A standby is read-only and follows the primary: the test run never creates a database
     # on it; it reads the primary's test database as it replicates (tests/test_replica.py).
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}

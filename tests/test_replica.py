@@ -89,7 +89,10 @@ def replicated(clusters, django_db_blocker):
     connections.settings["replica"] = {
         **default.settings_dict,
         "PORT": standby.port,
+        # As settings.py configures DATABASE_REPLICA_URL.
         "OPTIONS": {"pool": False, "connect_timeout": 3},
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
         "TEST": {**default.settings_dict["TEST"], "MIRROR": "default"},
     }
     try:

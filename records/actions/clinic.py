@@ -19,7 +19,11 @@ def clinic_settings_update(*, actor: Actor, reason: str = "", **values: object) 
     unknown = set(values) - set(SETTING_FIELDS)
     if unknown:
         raise TypeError(f"Not a clinic setting: {sorted(unknown)}")
-    current, _ = ClinicSettings.objects.select_for_update().get_or_create(pk=ClinicSettings.SINGLETON_PK)
+    # The row is written only with a change, and then audited (rule R6): a form sent unchanged
+    # before any setting was ever saved writes nothing.
+    current = ClinicSettings.objects.select_for_update().filter(pk=ClinicSettings.SINGLETON_PK).first()
+    if current is None:
+        current = ClinicSettings(pk=ClinicSettings.SINGLETON_PK)
     before = {f: getattr(current, f) for f in SETTING_FIELDS}
     for name, value in values.items():
         setattr(current, name, value)

@@ -31,6 +31,14 @@ def test_no_change_writes_no_event(admin_user):
     assert not AuditEvent.objects.filter(record_type="clinicsettings").exists()
 
 
+def test_no_change_before_any_saved_setting_writes_no_row(admin_user):
+    """Rule R6: the settings row is written only with a change, and then audited (found by fuzzing the form)."""
+    assert not ClinicSettings.objects.exists()
+    clinic_settings_update(actor=actor_for(admin_user), bp_hold_systolic=180, vitals_interval_minutes=15)
+    assert not ClinicSettings.objects.exists()
+    assert not AuditEvent.objects.filter(record_type="clinicsettings").exists()
+
+
 @pytest.mark.parametrize("role", ["nurse", "physician"])
 def test_clinicians_cannot_change_settings(make_user, role):
     with pytest.raises(PermissionDenied):

@@ -1,0 +1,375 @@
+"""Every POST form the URL configuration defines, fed generated junk: never a 500, never a partial write.
+
+The URLs come from the resolver (tests.views.test_access_matrix walks it), not from a list
+written here: `test_every_post_url_is_fuzzed_or_excluded` fails when a URL that accepts a
+POST is neither fuzzed nor in the short list of exclusions below, each with its reason.
+Which URLs accept a POST, and from which role, is test_method_access's table, itself
+checked against the resolver.
+
+For each URL the test builds real objects for its parameters (a session in the state the
+form is for), signs in as a role allowed to post there, reads the form's real field names
+from the pages that carry the form (the page itself, or the session, patient, account and
+monitor pages for a form posted elsewhere), and sends them filled with Hypothesis' junk:
+text, huge strings, NUL and control characters, unicode digits, negative and huge numbers,
+impossible dates, fields left out. Every answer is below 500, and either
+
+- nothing changed in any records table and no audit event other than a read was written
+  (the page reports what is wrong), or
+- what changed was written with its audit events: every row written or changed is named by
+  a new audit event.
+
+The same junk from a role that may not post there changes nothing.
+"""
+
+import itertools
+import os
+from collections import Counter
+from html.parser import HTMLParser
+from urllib.parse import urlparse
+
+import pytest
+from django.apps import apps
+from django.test import Client
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from records.actions.context import Actor
+from records.actions.devices import device_reading_receive, monitor_register
+from records.actions.medications import administration_pause
+from records.actions.side_effects import side_effect_record
+from records.models import AuditEvent
+from records.permissions import Role
+from tests.conftest import actor_for, confirm_identity
+from tests.views.test_access_matrix import project_url_names
+from tests.views.test_csrf import GOOD_POSTS
+from tests.views.test_form_fuzzing import dates, numbers, texts
+from tests.views.test_method_access import METHOD_ACCESS, url_for
+
+pytestmark = pytest.mark.django_db
+
+LISTENER = Actor.system("monitor listener")
+_chairs = itertools.count(1)
+
+POST_FUZZ = settings(
+    max_examples=5,
+    derandomize=not os.environ.get("HYPOTHESIS_EXPLORE"),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+# POST URLs fuzzed elsewhere or with nothing to fuzz, and why.
+EXCLUDED = {
+    # Signing in and out, and the authenticator steps: tests/views/test_form_fuzzing.py fuzzes each
+    # form (test_login, test_authenticator_code, test_reauth_form, test_password_change);
+    # signing in or out here would end the signed-in session the other URLs are fuzzed with.
+    "login": "fuzzed by test_form_fuzzing.test_login",
+    "logout": "no fields: signs the user out",
+    "password_change": "fuzzed by test_form_fuzzing.test_password_change",
+    "mfa_verify": "fuzzed by test_form_fuzzing.test_authenticator_code",
+    "mfa_enrol": "only during a first sign-in (tests/views/test_auth_views.py)",
+    "reauth": "fuzzed by test_form_fuzzing.test_reauth_form",
+    "session_keepalive": "no fields: renews the idle timer",
+    # Admin operations on API tokens and exports write files or secrets, tested by their own files.
+    "account_token_issue": "API tokens: tests/fhir/ (issue, revoke, bad input)",
+    "account_token_revoke": "API tokens: tests/fhir/ (issue, revoke, bad input)",
+    "fhir_export": "no input but the confirmation: tests/fhir/ (bulk export)",
+}
+
+# The state a session is in for the form posted to it (the form is on the page only then).
+SESSION_STATE = {
+    "session_arrive": "scheduled",
+    "session_begin_screening": "arrived",
+    "session_cancel": "arrived",
+    "session_screening": "screening",
+    "session_screening_decision": "held",
+    "session_order_new": "cleared",
+    "session_administration_start": "cleared",
+    "session_discharge": "recovery",
+    "session_sign": "discharged",
+    "session_cosign": "signed",
+    "session_addendum": "signed",
+}
+DEFAULT_SESSION_STATE = "in_progress"
+
+# Pages that carry forms posted to other URLs, for each kind of URL parameter.
+HOST_PAGES = {
+    "session": ["session_detail", "session_device_readings"],
+    "order": ["physician_worklist"],
+    "patient": ["patient_detail"],
+    "account": ["account_list"],
+    "monitor": ["monitor_list"],
+    "device": ["device_readings_unmatched"],
+    "audit": ["audit_log"],
+}
+
+# Rows written under their parent's audit event (the same step writes both).
+COVERED_BY = {"administrationevent": "administration", "intakerevision": "intakeassessment"}
+# Tables that are not records (the audit log itself, checked separately; rate-limit counters).
+NOT_RECORDS = {"auditevent", "ratelimitcounter"}
+# An account's sign-in credentials: an admin's authenticator reset removes them, by design, under
+# the audit event of the account they belong to.
+CREDENTIALS = {"totpdevice", "recoverycode"}
+# Audit events a page may write without any change: reading it, refusing it.
+READS = {"view", "search", "access_denied", "print"}
+# Requests audited even when there was nothing left to change: an admin requiring an account to
+# enrol its authenticator again is recorded also when the account was already waiting to enrol.
+AUDITED_REQUESTS = {"mfa_reset"}
+
+
+def accepts_post(name: str) -> bool:
+    """Whether some role may POST to `name` (test_method_access's table, checked against the resolver)."""
+    return not set(METHOD_ACCESS[name]["POST"].values()) <= {405, "login"}
+
+
+def post_urls() -> list[str]:
+    return sorted(name for name in project_url_names() if accepts_post(name))
+
+
+FUZZED = sorted(set(post_urls()) - set(EXCLUDED))
+
+
+def test_every_post_url_is_fuzzed_or_excluded():
+    discovered = set(post_urls())
+    assert discovered, "no POST URL found: the discovery is broken"
+    assert set(EXCLUDED) <= discovered, f"excluded but not a POST URL: {set(EXCLUDED) - discovered}"
+    assert set(FUZZED) | set(EXCLUDED) == discovered
+    # The fuzzing below is parametrized with FUZZED: every discovered POST URL not excluded is in it.
+    assert len(FUZZED) >= 30
+
+
+# The forms on a page --------------------------------------------------------------------------
+
+
+class Forms(HTMLParser):
+    """Each POST form's action and its fields: name -> (kind, default value, choices)."""
+
+    def __init__(self, page_url: str):
+        super().__init__()
+        self.page_url = page_url
+        self.forms: list[tuple[str, dict[str, dict]]] = []
+        self._form: dict[str, dict] | None = None
+        self._select: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            if a.get("method", "get").lower() == "post":
+                self._form = {}
+                self.forms.append((urlparse(a.get("action") or self.page_url).path, self._form))
+            return
+        if self._form is None or not a.get("name"):
+            if tag == "option" and self._form is not None and self._select:
+                self._form[self._select]["choices"].append(a.get("value", ""))
+            return
+        name = a["name"]
+        if name == "csrfmiddlewaretoken":
+            return
+        field = self._form.setdefault(name, {"kind": tag, "value": "", "choices": []})
+        if tag == "input":
+            kind = a.get("type", "text")
+            field["kind"] = kind
+            if kind in ("radio", "checkbox"):
+                field["choices"].append(a.get("value", "on"))
+                if "checked" in a:
+                    field["value"] = a.get("value", "on")
+            else:
+                field["value"] = a.get("value", "")
+        elif tag == "select":
+            self._select = name
+        elif tag == "textarea":
+            field["kind"] = "textarea"
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._form = None
+        elif tag == "select":
+            self._select = None
+
+
+def form_fields(client, url: str, host_urls: list[str]) -> dict[str, dict]:
+    """The fields of the forms posted to `url`, read from the page itself and the pages that carry them."""
+    fields: dict[str, dict] = {}
+    for page in [url, *host_urls]:
+        response = client.get(page)
+        if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
+            continue
+        parser = Forms(page)
+        parser.feed(response.content.decode())
+        for action, form in parser.forms:
+            if action == url:
+                for name, field in form.items():
+                    fields.setdefault(name, field)
+    return fields
+
+
+# Junk for a field ------------------------------------------------------------------------------
+
+MISSING = object()
+
+
+def junk_for(field: dict) -> st.SearchStrategy:
+    """The field's own value or choices sometimes, junk of every kind otherwise, or the field left out."""
+    own = [v for v in [field["value"], *field["choices"]] if v is not None]
+    options = [st.sampled_from(own)] if own else []
+    return st.one_of(*options, *options, texts, numbers, dates, st.just(MISSING))
+
+
+# Snapshots -------------------------------------------------------------------------------------
+
+
+def record_models():
+    models = [m for m in apps.get_app_config("records").get_models() if m._meta.model_name not in NOT_RECORDS]
+    return [*models, *apps.get_app_config("otp_totp").get_models()]
+
+
+def records_rows() -> dict[tuple[str, str], dict]:
+    """Every row of every records table (accounts, patients, sessions, all clinical rows), and authenticators."""
+    rows = {}
+    for model in record_models():
+        name = model._meta.model_name
+        for values in model.objects.order_by("pk").values():
+            rows[(name, str(values[model._meta.pk.attname]))] = {k: str(v) for k, v in values.items()}
+    return rows
+
+
+def last_event() -> int:
+    return AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+
+
+def check_outcome(name: str, response, before: dict, since: int) -> None:
+    assert response.status_code < 500, f"{name}: {response.status_code}"
+    after = records_rows()
+    changed = {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
+    events = list(AuditEvent.objects.filter(seq__gt=since))
+    writes = [e for e in events if e.action not in READS]
+    if not changed:
+        unexplained = [e.action for e in writes if e.action not in AUDITED_REQUESTS]
+        assert unexplained == [], f"{name}: nothing changed but audited {unexplained}"
+        return
+    named = Counter((e.record_type, e.record_id) for e in writes)
+    for table, pk in changed:
+        if table in CREDENTIALS:
+            owner = (before.get((table, pk)) or after[(table, pk)])["user_id"]
+            assert named[("user", owner)] >= 1, f"{name}: {table} {pk} changed without its account's audit event"
+            continue
+        assert (table, pk) in after, f"{name}: {table} {pk} was deleted"
+        if table in COVERED_BY:
+            assert any(t == COVERED_BY[table] for t, _ in changed), f"{name}: {table} {pk} without its parent"
+            continue
+        assert named[(table, pk)] >= 1, f"{name}: {table} {pk} changed without an audit event naming it: {named}"
+
+
+# The test --------------------------------------------------------------------------------------
+
+
+def users_by_role(nurse, physician, admin_user):
+    return {"nurse": nurse, "physician": physician, "admin": admin_user}
+
+
+@pytest.fixture
+def objects(patient, make_user, sessions, system_actor):
+    """Real objects for the URL parameters; the session is made per URL (its state depends on the form)."""
+    monitor = monitor_register(actor=system_actor, device_id="FUZZ-MONITOR", chair="Chair 9")
+    verbal = sessions.order(sessions.to(patient, "cleared"), received_as="verbal", read_back_confirmed=True)
+    # The account the admin's forms act on: not one of the users who post (they stay signed in).
+    account = make_user(Role.NURSE, "fuzz_target")
+    return {"patient": patient, "account": account, "order": verbal, "monitor": monitor}
+
+
+def session_for(name: str, sessions, patient, nurse):
+    """A session in the state the form posted to `name` is for, with what the form acts on."""
+    state = SESSION_STATE.get(name, DEFAULT_SESSION_STATE)
+    session = sessions.to(patient, state, chair=f"Chair F{next(_chairs)}")  # its own chair: monitors find it
+    nurse_actor = actor_for(nurse)
+    if name == "session_administration_start":
+        sessions.order(session)
+    if state == "in_progress":
+        side_effect_record(
+            actor=nurse_actor,
+            session=session,
+            kind="nausea_vomiting",
+            severity="mild",
+            onset_at=timezone.now(),
+            action_taken="Ondansetron given",
+        )
+    if name == "session_administration_resume":
+        administration_pause(actor=nurse_actor, administration=session.administrations.get(), reason="Nausea")
+    return session
+
+
+def monitor_readings(system_actor, session) -> None:
+    """A reading offered to the session (by the monitor at its chair), and one matching no session."""
+    n = next(_chairs)
+    chairs = [f"Chair M{n}", *([session.chair] if session is not None else [])]
+    for device, chair in ((f"FUZZ-{n}-{i}", chair) for i, chair in enumerate(chairs)):
+        monitor_register(actor=system_actor, device_id=device, chair=chair)
+        device_reading_receive(
+            actor=LISTENER,
+            identities=[device],
+            measured_at=timezone.now(),
+            values={"systolic": 131, "diastolic": 84, "heart_rate": 77},
+            message_control_id=f"FUZZ-{device}",
+        )
+
+
+def refused_role(name: str) -> str | None:
+    """A signed-in role that may not post to `name` (403), if any."""
+    cells = METHOD_ACCESS[name]["POST"]
+    return next((role for role in ("admin", "nurse", "physician") if cells[role] == 403), None)
+
+
+def allowed_role(name: str) -> str:
+    cells = METHOD_ACCESS[name]["POST"]
+    return next(role for role in ("nurse", "physician", "admin") if cells[role] not in (403, 405, "login"))
+
+
+@pytest.mark.parametrize("name", FUZZED)
+@POST_FUZZ
+@given(data=st.data())
+def test_junk_posted_to_every_form(name, data, objects, sessions, patient, nurse, physician, admin_user):
+    staff = users_by_role(nurse, physician, admin_user)
+    session = session_for(name, sessions, patient, nurse) if name.startswith("session_") else None
+    if "device_reading" in name:
+        monitor_readings(Actor.system("tests"), session)
+    url = url_for(name, session=session, **objects)
+    kind = name.split("_")[0]
+    host_kwargs = {"session": session, **objects}
+    hosts = [url_for(host, **host_kwargs) for host in HOST_PAGES.get(kind, [])]
+
+    client = Client()
+    client.force_login(staff[allowed_role(name)])
+    confirm_identity(client)
+    fields = form_fields(client, url, hosts)
+    if not fields:  # a form not on any page in this state: its fields as the CSRF test posts them
+        fields = {field: {"kind": "text", "value": value, "choices": []} for field, value in GOOD_POSTS[name].items()}
+    body = {}
+    for field_name, field in sorted(fields.items()):
+        value = data.draw(junk_for(field), label=field_name)
+        if value is not MISSING:
+            body[field_name] = value
+
+    before, since = records_rows(), last_event()
+    response = client.post(url, body)
+    check_outcome(name, response, before, since)
+
+    other = refused_role(name)
+    if other is not None:
+        outsider = Client()
+        outsider.force_login(staff[other])
+        confirm_identity(outsider)
+        before, since = records_rows(), last_event()
+        response = outsider.post(url, body)
+        assert response.status_code == 403, f"{name} by {other}"
+        assert records_rows() == before, f"{name}: changed by {other}, who may not post there"
+        assert {e.action for e in AuditEvent.objects.filter(seq__gt=since)} <= {"access_denied"}
+
+
+def test_the_fuzzer_reads_real_field_names(client, nurse, sessions, patient):
+    """The control: the fields come from the rendered form, so a renamed field changes what is sent."""
+    session = sessions.to(patient, "in_progress")
+    client.force_login(nurse)
+    url = url_for("session_vitals_record", session=session, patient=patient, account=nurse)
+    fields = form_fields(client, url, [url_for("session_detail", session=session, patient=patient, account=nurse)])
+    assert {"systolic", "diastolic", "measured_at", "phase"} <= set(fields)
+    assert Role.NURSE.value == "nurse"

@@ -106,6 +106,7 @@ RULES: tuple[Rule, ...] = (
             "tests/test_database_invariants.py::test_the_frozen_steps_are_the_workflow_table",
             "tests/test_signed_session_lock.py::test_update_and_delete_of_locked_rows_fail",
             "tests/actions/test_monitoring_protocols.py::test_the_database_keeps_protocol_versions_and_what_a_session_took",
+            "tests/test_lifecycle_state_machine.py::test_the_rules_hold_along_random_paths",
         ),
     ),
     Rule(
@@ -149,6 +150,7 @@ RULES: tuple[Rule, ...] = (
             "tests/test_database_invariants.py::test_a_cleared_screening_needs_negative_answers_and_a_low_bp",
             "tests/test_database_invariants.py::test_child_rows_belong_to_their_parents_session",
             "tests/actions/test_sessions.py::test_held_screening_blocks_administration_in_the_action",
+            "tests/test_lifecycle_state_machine.py::test_the_rules_hold_along_random_paths",
         ),
     ),
     Rule(
@@ -168,6 +170,7 @@ RULES: tuple[Rule, ...] = (
             "tests/actions/test_one_administration_per_order.py::test_two_starts_at_once_give_one_administration",
             "tests/actions/test_one_administration_per_order.py::test_an_order_form_sent_twice_records_one_order",
             "tests/test_database_invariants.py::test_one_administration_per_order_in_the_database",
+            "tests/test_lifecycle_state_machine.py::test_the_rules_hold_along_random_paths",
         ),
     ),
     Rule(
@@ -201,6 +204,9 @@ RULES: tuple[Rule, ...] = (
             "tests/test_audit_log_integrity.py::test_raw_sql_update_and_delete_are_refused",
             "tests/test_audit_log_integrity.py::test_change_is_rolled_back_when_its_audit_write_fails",
             "tests/actions/test_screening_holds.py::test_a_refused_start_is_audited_after_the_rollback",
+            "tests/test_lifecycle_state_machine.py::test_the_rules_hold_along_random_paths",
+            "tests/views/test_post_forms_fuzzed.py::test_junk_posted_to_every_form",
+            "tests/actions/test_clinic_settings.py::test_no_change_before_any_saved_setting_writes_no_row",
         ),
     ),
 )

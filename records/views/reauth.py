@@ -146,7 +146,8 @@ def reauth_required(purpose: str):
 def reauth(request):
     """The stand-alone confirmation page for GET links decorated with `reauth_required`."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    # A path on this site only: redirect() would take any other word for a view's name (a 500).
+    if not target.startswith("/") or not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = reverse("home")
     form = ReauthForm(request.POST or None)
     if request.method == "POST":

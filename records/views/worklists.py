@@ -78,6 +78,9 @@ def order_cosign_view(request, pk: int):
         success=f"Order co-signed: {order.medication}, session of {day:%Y-%m-%d}.",
     )
     back = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    # A path on this site only: redirect() would take any other word for a view's name (a 500).
+    if back.startswith("/") and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return redirect(back)
     return redirect("physician_worklist")

@@ -144,6 +144,13 @@ def test_the_reauth_page_never_returns_to_another_site(admin_client):
     assert response.url == reverse("home")
 
 
+@pytest.mark.parametrize("back", ["0", "audit_log", "//evil.example/"])
+def test_the_reauth_page_returns_home_for_a_next_that_is_not_a_path_here(admin_client, back):
+    """A word in `next` was taken for a view's name (a 500)."""
+    response = admin_client.post(reverse("reauth"), {"next": back, "reauth_password": PASSWORD})
+    assert response.status_code == 302 and response.url == reverse("home")
+
+
 def test_an_htmx_request_sends_the_whole_tab_to_the_confirmation_and_back(admin_client, nurse):
     response = admin_client.post(
         reverse("account_role", args=[nurse.pk]),

@@ -90,6 +90,14 @@ def test_cosign_does_not_redirect_off_site(client_for, sessions, physician, pati
     assert response.url == reverse("physician_worklist")
 
 
+@pytest.mark.parametrize("back", ["0", "physician_worklist", "home"])
+def test_cosign_with_a_next_that_is_not_a_path_returns_to_the_worklist(client_for, sessions, physician, patient, back):
+    """Found by fuzzing: a word in `next` was taken for a view's name (a 500)."""
+    order = sessions.order(sessions.to(patient, "cleared"), received_as="verbal", read_back_confirmed=True)
+    response = client_for(physician).post(reverse("order_cosign", args=[order.pk]), {"next": back})
+    assert response.status_code == 302 and response.url == reverse("physician_worklist")
+
+
 def test_signed_sessions_wait_for_review_until_cosigned(client_for, sessions, physician, patient):
     from records.actions.sessions import session_cosign
 

@@ -34,15 +34,16 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from records.actions.accounts import account_set_active
 from records.actions.context import Actor
 from records.actions.devices import device_reading_receive, monitor_register
 from records.actions.medications import administration_pause
+from records.actions.patients import patient_deactivate, patient_reactivate
 from records.actions.side_effects import side_effect_record
-from records.models import AuditEvent
+from records.models import AuditEvent, Patient, User
 from records.permissions import Role
-from tests.conftest import actor_for, confirm_identity
+from tests.conftest import actor_for, confirm_identity, verified_device
 from tests.views.test_access_matrix import project_url_names
-from tests.views.test_csrf import GOOD_POSTS
 from tests.views.test_form_fuzzing import dates, numbers, texts
 from tests.views.test_method_access import METHOD_ACCESS, url_for
 
@@ -75,6 +76,9 @@ EXCLUDED = {
     "account_token_revoke": "API tokens: tests/fhir/ (issue, revoke, bad input)",
     "fhir_export": "no input but the confirmation: tests/fhir/ (bulk export)",
 }
+
+# Forms that are a button: nothing to fill in (the junk is then the body of fields they do not have).
+FIELDLESS = {"session_arrive", "session_begin_screening", "session_sign", "session_cosign", "audit_verify"}
 
 # The state a session is in for the form posted to it (the form is on the page only then).
 SESSION_STATE = {
@@ -327,13 +331,28 @@ def allowed_role(name: str) -> str:
 @pytest.mark.parametrize("name", FUZZED)
 @POST_FUZZ
 @given(data=st.data())
-def test_junk_posted_to_every_form(name, data, objects, sessions, patient, nurse, physician, admin_user):
+def test_junk_posted_to_every_form(name, data, objects, sessions, patient, nurse, physician, admin_user, make_user):
     staff = users_by_role(nurse, physician, admin_user)
     session = session_for(name, sessions, patient, nurse) if name.startswith("session_") else None
-    if "device_reading" in name:
-        monitor_readings(Actor.system("tests"), session)
-    url = url_for(name, session=session, **objects)
+    system = Actor.system("tests")
     kind = name.split("_")[0]
+    # What an earlier example's success used up (an account deactivated or reset, an order co-signed): anew.
+    if kind == "account":
+        objects = {**objects, "account": make_user(Role.NURSE)}
+        verified_device(objects["account"])  # so that the admin's page offers to reset it
+    if kind == "order":
+        cleared = sessions.to(patient, "cleared", chair=f"Chair F{next(_chairs)}")
+        objects = {**objects, "order": sessions.order(cleared, received_as="verbal", read_back_confirmed=True)}
+    if "device_reading" in name:
+        monitor_readings(system, session)
+    if name == "account_reactivate" and User.objects.get(pk=objects["account"].pk).is_active:
+        account_set_active(actor=system, account=objects["account"], active=False, reason="Left the clinic")
+    active = Patient.objects.get(pk=patient.pk).is_active
+    if name == "patient_reactivate" and active:
+        patient_deactivate(actor=system, patient=patient, reason="Moved away")
+    if name == "patient_deactivate" and not active:
+        patient_reactivate(actor=system, patient=patient, reason="Back in care")
+    url = url_for(name, session=session, **objects)
     host_kwargs = {"session": session, **objects}
     hosts = [url_for(host, **host_kwargs) for host in HOST_PAGES.get(kind, [])]
 
@@ -341,10 +360,10 @@ def test_junk_posted_to_every_form(name, data, objects, sessions, patient, nurse
     client.force_login(staff[allowed_role(name)])
     confirm_identity(client)
     fields = form_fields(client, url, hosts)
-    if not fields:  # a form not on any page in this state: its fields as the CSRF test posts them
-        fields = {field: {"kind": "text", "value": value, "choices": []} for field, value in GOOD_POSTS[name].items()}
+    assert fields or name in FIELDLESS, f"{name}: no form posting to {url} on {[url, *hosts]}"
     body = {}
-    for field_name, field in sorted(fields.items()):
+    # The form's fields, and one it does not have.
+    for field_name, field in sorted({**fields, "not_a_field": {"value": "", "choices": []}}.items()):
         value = data.draw(junk_for(field), label=field_name)
         if value is not MISSING:
             body[field_name] = value

@@ -46,6 +46,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             # Readings from bedside monitors: the unmatched list (accepting one is charting).
             "view_devicereading",
             "view_monitoringprotocol",
+            # The esketamine REMS monitoring form: nurses record it (charting) and print it.
+            "view_remsmonitoringform",
         }
     ),
     # The candidacy assessment is the physician's: nurses read it.
@@ -68,6 +70,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "add_outcomereport",
             "download_fhir_record",
             "view_monitoringprotocol",
+            # Discharge before the criteria of clinical judgement are met, with a written reason.
+            "override_discharge",
+            "view_remsmonitoringform",
         }
     ),
     # The bulk export is the clinic's data leaving with it (data portability): the
@@ -87,6 +92,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             # Monitoring protocols: when to look and what to measure (clinic configuration, no patient data).
             "view_monitoringprotocol",
             "change_monitoringprotocol",
+            # The REMS monitoring forms due: the admin prints them, sends them outside the product and
+            # records the submission. The forms and their list are the only patient data an admin reads.
+            "view_remsmonitoringform",
+            "submit_rems_form",
         }
     ),
 }

@@ -253,6 +253,7 @@ def session_get(*, user: Reader, pk: int) -> Session:
         Prefetch("administration_events", queryset=_events_queryset()),
         "side_effects__recorded_by",
         "addenda",
+        "discharge_overrides",
     )
     return get_object_or_404(sessions, pk=pk)
 
@@ -419,12 +420,35 @@ def timeline_prefetch(sessions: Sequence[Session]) -> None:
         Prefetch("administration_events", queryset=_events_queryset()),
         "side_effects",
         "addenda",
+        "discharge_overrides",
     )
+    scales = scale_extremes([s.pk for s in sessions])
     for session in sessions:
+        session.lowest_moaas, session.highest_cadss6 = scales.get(session.pk, (None, None))
         # From the prefetched screenings (the current one), and the discharge loaded by select_related:
         # no query here, and None rather than an exception when absent.
         session.screening_or_none = session.screening
         session.discharge_or_none = getattr(session, "discharge", None)
+
+
+def scale_extremes(session_ids: Sequence[int]) -> dict[int, tuple[int | None, int | None]]:
+    """{session id: (lowest MOAA/S, highest CADSS-6 total)} over readings not entered in error, in one query.
+
+    The CADSS-6 total is the sum of the six items as entered (a reading without the scale adds nothing).
+    """
+    from django.db.models import F, Max, Min
+
+    from records.models import VitalsReading
+    from records.models.vitals import CADSS6_ITEMS
+
+    total = sum((F(f) for f in CADSS6_ITEMS[1:]), F(CADSS6_ITEMS[0]))
+    rows = (
+        VitalsReading.objects.filter(session_id__in=session_ids, entered_in_error_at__isnull=True)
+        .values("session_id")
+        .annotate(low=Min("moaas"), high=Max(total))
+        .order_by()
+    )
+    return {row["session_id"]: (row["low"], row["high"]) for row in rows}
 
 
 class Trends(TypedDict):

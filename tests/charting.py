@@ -37,6 +37,10 @@ WRITTEN_ORDER = {
     "order_text": "Ketamine 0.5 mg/kg/h IV infusion over 40 minutes",
 }
 
+# A post-session reading that meets the discharge's sedation and dissociation criteria
+# (records.discharge_criteria): fully alert on the MOAA/S, no dissociation left on the CADSS-6.
+RECOVERED = {"moaas": 5, "cadss_1": 0, "cadss_2": 0, "cadss_6": 0, "cadss_7": 0, "cadss_15": 0, "cadss_22": 0}
+
 STEPS = ["scheduled", "arrived", "screening", "cleared", "in_progress", "recovery", "discharged", "signed"]
 
 
@@ -108,6 +112,7 @@ class SessionBuilder:
                 heart_rate=76,
                 spo2=98,
                 respiratory_rate=14,
+                **RECOVERED,
             )
             discharge_record(
                 actor=nurse,

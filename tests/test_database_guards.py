@@ -29,7 +29,12 @@ LOCKED_WITH_SESSION = [
     # 0007: the monitoring protocol a session took at its first start, and why a checkpoint was missed.
     "records_sessionprotocol",
     "records_checkpointmiss",
+    # 0008: a physician's decision to discharge before the criteria are met.
+    "records_dischargeoverride",
 ]
+# 0008: the REMS monitoring form is completed after discharge (often after signing): not locked with the
+# session, but insert-only except its submission, set once; never deleted.
+AFTER_SIGNING_KEPT = ["records_remsmonitoringform"]
 
 # Clinical values are insert-only (0003, rules R2 and R3 of records/rules.py): every clinical table,
 # the sessions and the patients are never deleted; only documented columns are set, once.
@@ -57,6 +62,7 @@ SQLITE_TRIGGERS = {
     # 0007: a protocol version is never changed, and never deleted once a session took it.
     "records_protocolversion_kept",
     "records_protocolversion_used_not_deleted",
+    *(f"{table}_{kind}" for table in AFTER_SIGNING_KEPT for kind in ("kept", "never_deleted")),
 }
 POSTGRESQL_TRIGGERS = {
     *(f"{table}_no_{kind}" for table in [*APPEND_ONLY, "records_addendum"] for kind in ("change", "truncate")),
@@ -70,6 +76,7 @@ POSTGRESQL_TRIGGERS = {
     *(f"{table}_no_truncate" for table in NEVER_DELETED),
     # 0007: a protocol version is never changed, and never deleted once a session took it.
     "records_protocolversion_kept",
+    *(f"{table}_{kind}" for table in AFTER_SIGNING_KEPT for kind in ("kept", "no_truncate")),
 }
 
 
@@ -100,7 +107,7 @@ def test_every_table_with_a_session_is_locked_when_signed():
     }
     # Addenda come after signing by design; patient-reported outcomes may name the session they were
     # reported at, are append-only themselves and are not part of the nurse's chart.
-    assert with_session - {"records_addendum", "records_outcomereport"} == set(LOCKED_WITH_SESSION)
+    assert with_session - {"records_addendum", "records_outcomereport", *AFTER_SIGNING_KEPT} == set(LOCKED_WITH_SESSION)
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite compares the frozen columns one by one")
@@ -122,6 +129,7 @@ def test_every_table_with_a_session_is_locked_when_signed():
         ("records_sideeffect_kept", "sideeffect", set()),
         ("records_session_kept", "session", {"status"}),  # status: records_session_steps
         ("records_devicereading_kept", "devicereading", set()),
+        ("records_remsmonitoringform_kept", "remsmonitoringform", {"submitted_on", "submitted_by_id", "submitted_at"}),
     ],
 )
 def test_sqlite_freeze_names_every_column(trigger, model_name, mutable):

@@ -135,6 +135,8 @@ def chart(sessions, patient, nurse, physician):
         systolic=124,
         diastolic=78,
         heart_rate=76,
+        moaas=5,
+        dissociation="none",
     )
     discharge = discharge_record(
         actor=nurse_actor,

@@ -33,7 +33,7 @@ DECLARE
     ];
     append_only text[] := ARRAY[
         'records_auditevent', 'records_auditverification', 'records_intakerevision', 'records_outcomereport',
-        'records_addendum', 'records_administrationevent', 'records_discharge',
+        'records_addendum', 'records_administrationevent', 'records_discharge', 'records_dischargeoverride',
         -- monitoring protocols: versions, the version a session took, missed-checkpoint reasons
         'records_protocolversion', 'records_sessionprotocol', 'records_checkpointmiss'
     ];

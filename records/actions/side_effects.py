@@ -6,15 +6,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from records import clinical_time, workflow
+from records import clinical_time, discharge_criteria, workflow
 from records.actions.context import ActionRefused, Actor
-from records.actions.sessions import open_session_for_charting, transition
+from records.actions.sessions import lock_session, open_session_for_charting, require_permission, transition
 from records.audit import audit_record, diff_fields
 from records.models import (
-    AdministrationState,
     AuditAction,
     Discharge,
-    Phase,
+    DischargeOverride,
     Session,
     Severity,
     SideEffect,
@@ -120,14 +119,24 @@ def discharge_record(
     discharged_at: datetime | None = None,
     note: str = "",
 ) -> Discharge:
-    """Discharge the patient: every criterion met and post-session vitals charted. Nurses;
-    the session must be in recovery (or stopped early) with every administration stopped."""
+    """Discharge the patient. Nurses; the session in recovery (or stopped early), unsigned.
+
+    Refused, with a message naming each unmet criterion (records.discharge_criteria), until the
+    patient may leave: the protocol's observation time and before-discharge checkpoint, a
+    post-session reading, the last MOAA/S 5, dissociation resolved, every administration stopped,
+    the escort confirmed. A physician's override (discharge_override) waives the criteria of
+    clinical judgement only. Then every criterion of the nurse's checklist must be confirmed.
+    """
     session = open_session_for_charting(actor, session, "discharge")
     workflow.require_step(session, "discharge")
-    if session.administrations.exclude(state=AdministrationState.STOPPED).exists():
-        raise ActionRefused("Cannot discharge: an administration is still running or paused.")
-    if not session.readings.filter(phase=Phase.POST, entered_in_error_at__isnull=True).exists():
-        raise ActionRefused("Cannot discharge: chart a post-session vitals reading first.")
+    discharged_at = discharged_at or timezone.now()
+    unmet = discharge_criteria.unmet_criteria(
+        session, now=discharged_at, escort_present_not_driving=escort_present_not_driving
+    )
+    overridden = session.discharge_overrides.exists()
+    blocking = [u for u in unmet if not (u.overridable and overridden)]
+    if any(u.key != "escort" for u in blocking):
+        raise ActionRefused("Cannot discharge yet. " + " ".join(u.message for u in blocking))
     criteria = {
         "alert_and_oriented": alert_and_oriented,
         "vitals_near_baseline": vitals_near_baseline,
@@ -137,7 +146,6 @@ def discharge_record(
     errors = {name: "This criterion must be met before discharge." for name, met in criteria.items() if not met}
     if errors:
         raise ValidationError(errors)
-    discharged_at = discharged_at or timezone.now()
     clinical_time.require_in_visit(
         session,
         field="discharged_at",
@@ -153,7 +161,56 @@ def discharge_record(
         action=AuditAction.DISCHARGE,
         patient=session.patient,
         record=discharge,
-        changes=diff_fields({}, {**criteria, "discharged_at": discharged_at, "note": discharge.note or None}),
+        changes=diff_fields(
+            {},
+            {
+                **criteria,
+                "discharged_at": discharged_at,
+                "note": discharge.note or None,
+                # The criteria a physician's override waived (discharge_override), if any.
+                "overridden": ", ".join(u.key for u in unmet if u.overridable) if overridden else None,
+            },
+        ),
     )
     transition(actor=actor, session=session, step="discharge", action=AuditAction.DISCHARGE)
     return discharge
+
+
+@transaction.atomic
+def discharge_override(*, actor: Actor, session: Session, reason: str) -> DischargeOverride:
+    """A physician lets the patient leave before the criteria of clinical judgement are met.
+
+    Physicians (override_discharge); the view re-authenticates them first. The session in recovery
+    (or stopped early) and unsigned, with at least one such criterion unmet (records.discharge_criteria).
+    The override keeps the criteria as they stood, is audited with its reason and shows on the page
+    and in the print. It never waives a running administration, the post-session reading or the escort.
+    """
+    require_permission(actor, "override_discharge", "Only a physician may override the discharge criteria.")
+    session = lock_session(session)
+    if session.is_locked:
+        raise ActionRefused("Cannot override: the session is signed and locked.")
+    workflow.require_step(session, "discharge")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Write why the patient may leave before these criteria are met."})
+    now = timezone.now()
+    unmet = [u for u in discharge_criteria.unmet_criteria(session, now=now) if u.overridable]
+    if not unmet:
+        raise ActionRefused("Nothing to override: the protocol, sedation and dissociation criteria are met.")
+    override = DischargeOverride.objects.create(
+        session=session,
+        physician=actor.person,
+        physician_name=actor.person.printed_name,
+        reason=reason,
+        unmet="\n".join(u.message for u in unmet),
+        at=now,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.DISCHARGE_OVERRIDE,
+        patient=session.patient,
+        record=override,
+        changes={"unmet": [None, override.unmet]},
+        reason=reason,
+    )
+    return override

@@ -19,18 +19,23 @@ from records.forms.dates import check_date_range
 from records.models import (
     Answer,
     ClinicSettings,
+    ConcomitantMedication,
     Dissociation,
     Phase,
     Pregnancy,
+    ReadyToLeave,
     ReceivedAs,
     Route,
     ScreeningDecision,
     Severity,
     SideEffectKind,
     User,
+    YesNo,
 )
+from records.models.vitals import CADSS6_ITEMS, SCALE_FIELDS
 from records.permissions import Role
-from records.vital_limits import IMPOSSIBLE
+from records.scales import MOAAS_LEVELS, moaas_label, scale_range_message
+from records.vital_limits import IMPOSSIBLE, SCALE_LIMITS
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -105,6 +110,18 @@ class SessionScheduleForm(forms.Form):
         )
 
 
+def _in_range(low, high, places: int, message: str):
+    """One check and one message (without %-parameters, so a "%" in a label stays as it is)."""
+
+    def validate(value) -> None:
+        exponent = value.as_tuple().exponent if isinstance(value, Decimal) else 0
+        too_precise = isinstance(exponent, int) and -exponent > places
+        if too_precise or not low <= value <= high:
+            raise forms.ValidationError(message, code="out_of_range")
+
+    return validate
+
+
 def _vital_field(name: str, label: str) -> forms.Field:
     limit = IMPOSSIBLE[name]
     attrs = {"inputmode": "decimal" if name in ("temperature", "weight_kg") else "numeric", **CLINICAL_VALUE}
@@ -128,8 +145,40 @@ def _vital_field(name: str, label: str) -> forms.Field:
     return forms.IntegerField(label=label, required=False, widget=forms.TextInput(attrs=attrs), error_messages=messages)
 
 
+def _moaas_field() -> forms.Field:
+    """MOAA/S as a list of its levels, each with its anchor description; nothing chosen until the nurse does."""
+    return forms.TypedChoiceField(
+        label="Sedation (MOAA/S)",
+        choices=[("", "—"), *((level, moaas_label(level)) for level in MOAAS_LEVELS)],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        widget=forms.Select(attrs=CLINICAL_VALUE),
+        error_messages={"invalid_choice": scale_range_message("moaas")},
+    )
+
+
+def _cadss_item_field(name: str) -> forms.Field:
+    from records.models import VitalsReading
+
+    message = scale_range_message(name)
+    limit = SCALE_LIMITS[name]
+    return forms.IntegerField(
+        label=str(VitalsReading._meta.get_field(name).verbose_name),
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "maxlength": 1, **CLINICAL_VALUE}),
+        error_messages={"invalid": message},
+        validators=[_in_range(limit.low, limit.high, 0, message)],
+    )
+
+
 class VitalsForm(forms.Form):
-    """One flowsheet row. Ranges are checked by the action (records.vital_limits) and shown on the fields."""
+    """One flowsheet row. Ranges are checked by the action (records.vital_limits) and shown on the fields.
+
+    The scales: MOAA/S chosen from its levels; the CADSS-6 as its six items by short name, each 0-4,
+    all six or none (the total, their sum, is shown in the table). Nothing is filled in from an
+    earlier reading or session.
+    """
 
     measured_at = datetime_field("Measured at")
     phase = forms.ChoiceField(choices=Phase.choices)
@@ -146,6 +195,13 @@ class VitalsForm(forms.Form):
     )
     weight_kg = _vital_field("weight_kg", "Weight kg")
     note = forms.CharField(max_length=500, required=False)
+    moaas = _moaas_field()
+    cadss_1 = _cadss_item_field("cadss_1")
+    cadss_2 = _cadss_item_field("cadss_2")
+    cadss_6 = _cadss_item_field("cadss_6")
+    cadss_7 = _cadss_item_field("cadss_7")
+    cadss_15 = _cadss_item_field("cadss_15")
+    cadss_22 = _cadss_item_field("cadss_22")
 
     VALUE_FIELDS = (
         "systolic",
@@ -159,7 +215,19 @@ class VitalsForm(forms.Form):
         "dissociation",
         "weight_kg",
         "note",
+        *SCALE_FIELDS,
     )
+    SCALE_FIELDS = SCALE_FIELDS
+    CADSS6_ITEMS = CADSS6_ITEMS
+
+    def clean(self):
+        cleaned = super().clean()
+        given = [f for f in CADSS6_ITEMS if cleaned.get(f) is not None]
+        missing = [f for f in CADSS6_ITEMS if f not in given and f not in self.errors]
+        if given and missing:
+            for field in missing:
+                self.add_error(field, "CADSS-6: enter all six items (each 0 to 4), or none.")
+        return cleaned
 
     def values(self) -> dict:
         data = {name: self.cleaned_data[name] for name in self.VALUE_FIELDS}
@@ -373,18 +441,6 @@ class AddendumForm(forms.Form):
     reason = forms.CharField(max_length=500)
 
 
-def _in_range(low, high, places: int, message: str):
-    """One check and one message (without %-parameters, so a "%" in a label stays as it is)."""
-
-    def validate(value) -> None:
-        exponent = value.as_tuple().exponent if isinstance(value, Decimal) else 0
-        too_precise = isinstance(exponent, int) and -exponent > places
-        if too_precise or not low <= value <= high:
-            raise forms.ValidationError(message, code="out_of_range")
-
-    return validate
-
-
 def setting_bounds(name: str) -> tuple:
     """The accepted (lowest, highest) value of a numeric clinic setting, from the model's validators."""
     validators = getattr(ClinicSettings._meta.get_field(name), "validators", [])
@@ -453,3 +509,73 @@ class ClinicSettingsForm(forms.ModelForm):
     def _post_clean(self):
         # Range checks and saving belong to the action; skip ModelForm's model validation.
         pass
+
+
+class DischargeOverrideForm(forms.Form):
+    reason = forms.CharField(
+        label="Why the patient may leave before these criteria are met",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Write why the patient may leave before these criteria are met."},
+    )
+
+
+class RemsForm(forms.Form):
+    """The REMS Patient Monitoring Form's own questions; nothing chosen or filled in until the nurse does."""
+
+    lot_number = forms.CharField(
+        label="Lot number(s) as on the devices",
+        max_length=200,
+        widget=forms.TextInput(attrs=CLINICAL_VALUE),
+        error_messages={"required": "Enter the lot number as on the devices."},
+    )
+    ready_to_leave = forms.ChoiceField(
+        label="If there were no 2-hour minimum, when would the patient have been ready to leave?",
+        choices=ReadyToLeave.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose when the patient would have been ready to leave."},
+    )
+    sedation = forms.ChoiceField(label="Sedation", choices=YesNo.choices, widget=forms.RadioSelect)
+    dissociation = forms.ChoiceField(label="Dissociation", choices=YesNo.choices, widget=forms.RadioSelect)
+    respiratory_depression = forms.ChoiceField(
+        label="Respiratory depression", choices=YesNo.choices, widget=forms.RadioSelect
+    )
+    concomitant_medications = forms.MultipleChoiceField(
+        label="Concomitant medicines (the form's categories; none ticked = none)",
+        choices=ConcomitantMedication.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    concomitant_note = forms.CharField(label="Concomitant medicines: names", max_length=1000, required=False)
+    serious_adverse_events = forms.ChoiceField(
+        label="Serious adverse events", choices=YesNo.choices, widget=forms.RadioSelect
+    )
+    serious_adverse_events_text = forms.CharField(
+        label="If yes: describe them", max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("sedation", "dissociation", "respiratory_depression", "serious_adverse_events"):
+            self.fields[name].error_messages["required"] = f"{self.fields[name].label}: choose yes or no."
+        self.helper = helper(
+            "lot_number",
+            "ready_to_leave",
+            Row(
+                Column(InlineRadios("sedation")),
+                Column(InlineRadios("dissociation")),
+                Column(InlineRadios("respiratory_depression")),
+            ),
+            "concomitant_medications",
+            "concomitant_note",
+            InlineRadios("serious_adverse_events"),
+            "serious_adverse_events_text",
+        )
+
+
+class RemsSubmittedForm(forms.Form):
+    submitted_on = forms.DateField(
+        label="Date submitted",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": "Enter the date the form was submitted.", "invalid": "Enter a date."},
+    )

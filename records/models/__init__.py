@@ -4,7 +4,7 @@ from records.models.api import ApiToken, RateLimitCounter
 from records.models.audit import DISCLOSURE_ACTIONS, AuditAction, AuditEvent, AuditVerification, VerificationResult
 from records.models.clinic import ClinicSettings
 from records.models.devices import DeviceReading, DeviceReadingState, Monitor, RejectReason
-from records.models.discharge import Discharge
+from records.models.discharge import Discharge, DischargeOverride
 from records.models.intake import IntakeAssessment, IntakeRevision
 from records.models.medications import (
     Administration,
@@ -24,6 +24,7 @@ from records.models.protocols import (
     Requirement,
     SessionProtocol,
 )
+from records.models.rems import ConcomitantMedication, ReadyToLeave, RemsMonitoringForm, YesNo
 from records.models.screening import Answer, Pregnancy, Screening, ScreeningDecision, ScreeningOutcome
 from records.models.sessions import ExitKind, Route, Session, SessionStatus
 from records.models.side_effects import Severity, SideEffect, SideEffectKind
@@ -44,9 +45,11 @@ __all__ = [
     "AuditVerification",
     "CheckpointMiss",
     "ClinicSettings",
+    "ConcomitantMedication",
     "DeviceReading",
     "DeviceReadingState",
     "Discharge",
+    "DischargeOverride",
     "Dissociation",
     "ExitKind",
     "IntakeAssessment",
@@ -60,9 +63,11 @@ __all__ = [
     "Pregnancy",
     "ProtocolVersion",
     "RateLimitCounter",
+    "ReadyToLeave",
     "ReceivedAs",
     "RecoveryCode",
     "RejectReason",
+    "RemsMonitoringForm",
     "Requirement",
     "Route",
     "Screening",
@@ -79,4 +84,5 @@ __all__ = [
     "User",
     "VerificationResult",
     "VitalsReading",
+    "YesNo",
 ]

@@ -34,6 +34,8 @@ class AuditAction(models.TextChoices):
     ADMINISTRATION_RESUME = "administration_resume", "Resume administration"
     ADMINISTRATION_STOP = "administration_stop", "Stop administration"
     DISCHARGE = "discharge", "Discharge"
+    DISCHARGE_OVERRIDE = "discharge_override", "Discharge criteria overridden"
+    REMS_FORM_SUBMITTED = "rems_form_submitted", "REMS form marked submitted"
     ENTERED_IN_ERROR = "entered_in_error", "Entered in error"
     SIGN = "sign", "Sign"
     COSIGN = "cosign", "Co-sign"

@@ -30,3 +30,30 @@ class Discharge(models.Model):
 
     def __str__(self) -> str:
         return f"Discharge of session {self.session_id}"
+
+
+class DischargeOverride(models.Model):
+    """A physician's decision to discharge before every criterion of records.discharge_criteria is met.
+
+    Written with a reason after re-authentication; insert-only (0007's triggers), shown on the session
+    page and in the print. `unmet` keeps the criteria as they stood when the physician decided.
+    """
+
+    session = models.ForeignKey("records.Session", on_delete=models.PROTECT, related_name="discharge_overrides")
+    physician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    physician_name = models.CharField(max_length=300, help_text="Printed name at the moment of the decision.")
+    reason = models.TextField(max_length=2000)
+    unmet = models.TextField("Criteria not met at the time", max_length=4000)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(reason__regex=r"\S"), name="discharge_override_has_reason"),
+        ]
+        permissions = [
+            ("override_discharge", "Can discharge before the criteria are met, with a written reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Discharge override for session {self.session_id}"

@@ -79,6 +79,8 @@ class Session(models.Model):
     # Not columns: set on each session of a history page by selectors.timeline_prefetch.
     screening_or_none: "Screening | None"
     discharge_or_none: "Discharge | None"
+    lowest_moaas: int | None
+    highest_cadss6: int | None
 
     class Meta:
         ordering = ["scheduled_at", "chair", "id"]

@@ -115,6 +115,91 @@ def _x_axis(times: list[datetime]) -> tuple[datetime, list[int]]:
     return origin, list(range(0, span + step, step))
 
 
+def _shared_axis(readings, events):
+    """What both panels plot and their common x axis: (readings, events, left out, origin, ticks).
+
+    The scales panel takes the same readings and events as the vitals chart so that a minute sits
+    at the same place in both.
+    """
+    readings, events, left_out = bounded(readings, events)
+    times = [r.measured_at for r in readings] + [e.occurred_at for e in events]
+    origin, ticks = _x_axis(times) if times else (timezone.localtime(), [0, 5, 10, 15])
+    return readings, events, left_out, origin, ticks
+
+
+# The scales panel: MOAA/S (0-5) and the CADSS-6 total (0-24, the sum of the six items entered).
+SCALE_SERIES = [
+    ("moaas", "Sedation, MOAA/S (0-5)", "#0072B2"),
+    ("cadss6_total", "Dissociation, CADSS-6 total (0-24)", "#D55E00"),
+]
+SCALES_STYLE = Style(
+    background="#ffffff",
+    plot_background="#ffffff",
+    foreground="#1d2733",
+    foreground_strong="#1d2733",
+    foreground_subtle="#5a6675",
+    colors=(*(colour for _, _, colour in SCALE_SERIES), EVENT_COLOUR),
+    font_family=CHART_STYLE.font_family,
+    label_font_size=13,
+    major_label_font_size=13,
+    legend_font_size=14,
+    title_font_size=16,
+    value_font_size=12,
+)
+
+
+def scales_chart(readings, events, *, nonce: str = "") -> SafeString:
+    """The second panel under the vitals chart: MOAA/S and CADSS-6 total on the vitals chart's time axis.
+
+    `readings` and `events` are the ones given to `vitals_chart` (entered-in-error readings left out):
+    the panel plots the same window, with the same ticks and width, so the two line up.
+    """
+    readings, events, _left_out, origin, ticks = _shared_axis(readings, events)
+
+    def minutes(value: datetime) -> float:
+        return round((value - origin).total_seconds() / 60, 2)
+
+    def clock(x: float) -> str:
+        return (origin + timedelta(minutes=x)).strftime("%H:%M")
+
+    chart = pygal.XY(
+        style=SCALES_STYLE,
+        disable_xml_declaration=True,
+        js=[],
+        width=960,
+        height=240,
+        dots_size=4,
+        stroke_style={"width": 2},
+        x_value_formatter=clock,
+        x_labels=ticks,
+        xrange=(ticks[0], ticks[-1]),
+        range=(0, 24),
+        y_labels=[0, 4, 8, 12, 16, 20, 24],
+        legend_at_bottom=True,
+        legend_at_bottom_columns=3,
+        truncate_legend=-1,
+        print_values=False,
+        margin_bottom=10,
+    )
+    scored = 0
+    for field, label, _colour in SCALE_SERIES:
+        points = [(minutes(r.measured_at), getattr(r, field)) for r in readings if getattr(r, field) is not None]
+        scored += len(points)
+        chart.add(label, points)
+    chart.add("Start / pause / resume / stop", [(minutes(e.occurred_at), 0) for e in events], stroke=False, dots_size=6)
+    moaas = [r.moaas for r in readings if r.moaas is not None]
+    totals = [r.cadss6_total for r in readings if r.cadss6_total is not None]
+    if moaas or totals:
+        summary = (f"{len(moaas)} MOAA/S scores (lowest {min(moaas)})" if moaas else "No MOAA/S scores") + (
+            f"; {len(totals)} CADSS-6 totals (highest {max(totals)})." if totals else "; no CADSS-6 totals."
+        )
+        summary += " The table gives every value."
+    else:
+        summary = "No sedation or dissociation scores yet."
+    svg = chart.render(is_unicode=True)
+    return csp_safe_svg(svg, nonce=nonce, title="Sedation and dissociation over time", description=escape(summary))
+
+
 def vitals_chart(readings, events, *, nonce: str = "") -> SafeString:
     """The session's vitals over time with administration start, pauses and stop marked.
 
@@ -122,9 +207,8 @@ def vitals_chart(readings, events, *, nonce: str = "") -> SafeString:
     Marks are a separate series plotted at the foot of the chart; the x axis is
     minutes from the first time shown, labelled with the clinic's clock time.
     """
-    readings, events, left_out = bounded(readings, events)
+    readings, events, left_out, origin, ticks = _shared_axis(readings, events)
     times = [r.measured_at for r in readings] + [e.occurred_at for e in events]
-    origin, ticks = _x_axis(times) if times else (timezone.localtime(), [0, 5, 10, 15])
 
     def minutes(value: datetime) -> float:
         return round((value - origin).total_seconds() / 60, 2)

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from records import workflow
 from records.doses import dose_display
-from records.rendering.charts import vitals_chart
+from records.rendering.charts import scales_chart, vitals_chart
 
 register = template.Library()
 
@@ -73,3 +73,15 @@ def clock(value) -> str:
 def stamp(value) -> str:
     """A date and time in the clinic's zone, with its zone name."""
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M %Z") if value else ""
+
+
+@register.filter
+def form_field(form, name: str):
+    """`{{ form|form_field:name }}`: the bound field `name` of a form, for a loop over field names."""
+    return form[name]
+
+
+@register.simple_tag(takes_context=True)
+def session_scales_chart(context, readings, events):
+    """The MOAA/S and CADSS-6 panel, on the same time axis as the vitals chart."""
+    return scales_chart(readings, events, nonce=page_nonce(context))

@@ -16,10 +16,11 @@ from records.actions.patients import patient_view
 from records.forms.review import HistoryFilterForm, IntakeForm, OutcomeForm, PreventiveTreatmentFormSet
 from records.models import ClinicSettings
 from records.monitoring import session_monitoring
-from records.rendering.charts import vitals_chart
+from records.rendering.charts import scales_chart, vitals_chart
 from records.rendering.pdf import render_pdf
 from records.rendering.trends import bp_chart, headache_days_chart, pain_chart
 from records.replica import reads_from_replica
+from records.scales import highest_cadss6, lowest_moaas
 from records.seals import record_to_print
 from records.selectors import (
     intake_for_patient,
@@ -254,6 +255,13 @@ def session_pdf(request, pk: int):
         "discharge": record.discharge,
         "seals": seals,
         "vitals_chart": vitals_chart([r for r in readings if not r.in_error], events) if readings else None,
+        "scales_chart": scales_chart([r for r in readings if not r.in_error], events)
+        if any(r.moaas is not None or r.cadss6_total is not None for r in readings)
+        else None,
+        "lowest_moaas": lowest_moaas(readings),
+        "highest_cadss6": highest_cadss6(readings),
+        # Insert-only and locked with the session once signed: the rows now are the rows signed.
+        "discharge_overrides": list(session.discharge_overrides.all()),
         "addenda": list(session.addenda.all()),
         # The protocol's checkpoints with their state and any missed one's reason, as of the print.
         "monitoring": session_monitoring(session, now),

@@ -65,7 +65,9 @@ def refused(call, field: str, message: str) -> None:
 
 
 def vitals(actor, session, measured_at, phase="during"):
-    return vitals_record(actor=actor, session=session, measured_at=measured_at, phase=phase, heart_rate=80)
+    # A post-session reading that meets the discharge's sedation and dissociation criteria.
+    recovered = {"moaas": 5, "dissociation": "none"} if phase == "post" else {}
+    return vitals_record(actor=actor, session=session, measured_at=measured_at, phase=phase, heart_rate=80, **recovered)
 
 
 def stop(actor, administration, when):

@@ -166,7 +166,14 @@ def test_accept_needs_a_nurse_and_a_session_in_the_chair(monitor, patient, sessi
         actor=actor_for(nurse), administration=sessions.administration, amount_given_value="35", amount_given_unit="mg"
     )
     vitals_record(
-        actor=actor_for(nurse), session=session, measured_at=timezone.now(), phase="post", systolic=120, diastolic=80
+        actor=actor_for(nurse),
+        session=session,
+        measured_at=timezone.now(),
+        phase="post",
+        systolic=120,
+        diastolic=80,
+        moaas=5,
+        dissociation="none",
     )
     discharge_record(
         actor=actor_for(nurse),

@@ -345,7 +345,14 @@ def test_discharge_needs_post_vitals_and_all_criteria(sessions, patient, nurse):
     with pytest.raises(ActionRefused, match="post-session vitals"):
         discharge_record(actor=actor_for(nurse), session=session, **criteria)
     vitals_record(
-        actor=actor_for(nurse), session=session, measured_at=timezone.now(), phase="post", systolic=120, diastolic=80
+        actor=actor_for(nurse),
+        session=session,
+        measured_at=timezone.now(),
+        phase="post",
+        systolic=120,
+        diastolic=80,
+        moaas=5,
+        dissociation="none",
     )
     with pytest.raises(ValidationError) as exc:
         discharge_record(actor=actor_for(nurse), session=session, **{**criteria, "escort_present_not_driving": False})

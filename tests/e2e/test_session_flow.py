@@ -138,7 +138,13 @@ def test_whole_session_at_the_chair(live_server, page, browser, nurse, physician
     expect(page.locator(".status-badge").first).to_have_text("Recovery")
 
     # Post-session vitals, discharge, sign
-    chart_reading(page, local(0), "post", ["128", "80", "76", "98", "14", "", "1", "0", "none", "", ""])
+    # Then MOAA/S 5 and the six CADSS-6 items 0: the discharge waits for both (records.discharge_criteria).
+    chart_reading(
+        page,
+        local(0),
+        "post",
+        ["128", "80", "76", "98", "14", "", "1", "0", "none", "", "", "5", "0", "0", "0", "0", "0", "0"],
+    )
     expect(page.locator(".vitals-table tbody tr")).to_have_count(4)
     check_page(page, shot, "session-recovery-tablet")
     page.reload()

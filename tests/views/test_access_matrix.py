@@ -50,6 +50,12 @@ ACCESS = {
     "session_screening_decision": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 200, ADMIN: 403},
     "session_order_new": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 403, ADMIN: 403},
     "session_discharge": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 403, ADMIN: 403},
+    # The esketamine REMS monitoring form: nurses record it; nurses, physicians and admins print it; the
+    # admin records its submission from the list of forms due.
+    "session_rems_form": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 403, ADMIN: 403},
+    "session_rems_print": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 200},
+    "session_rems_pdf": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 200},
+    "rems_worklist": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 200},
     **{
         name: {ANON: LOGIN, NURSE: 405, PHYSICIAN: 405, ADMIN: 405}
         for name in (
@@ -68,6 +74,8 @@ ACCESS = {
             "session_sign",
             "session_cosign",
             "session_addendum",
+            "session_discharge_override",
+            "session_rems_submit",
             "session_device_reading_accept",
             "session_device_reading_reject",
             "device_reading_assign",

@@ -124,7 +124,15 @@ def test_discharge_form(client, nurse, in_progress, clock):  # noqa: F811
         amount_given_unit="mg",
         at=at("10:20"),
     )
-    vitals_record(actor=nurse_actor, session=in_progress, measured_at=at("10:25"), phase="post", heart_rate=70)
+    vitals_record(
+        actor=nurse_actor,
+        session=in_progress,
+        measured_at=at("10:25"),
+        phase="post",
+        heart_rate=70,
+        moaas=5,
+        dissociation="none",
+    )
     criteria = {
         "alert_and_oriented": "on",
         "vitals_near_baseline": "on",

@@ -102,6 +102,15 @@ METHOD_ACCESS = {
     "session_side_effect_record": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 400, 403, 403)},
     "session_side_effect_resolve": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 400, 403, 403)},
     "session_discharge": {"GET": row(LOGIN, 200, 403, 403), "POST": row(LOGIN, 200, 403, 403)},
+    # The physician's override is first asked to confirm it is them (200, the confirmation page).
+    "session_discharge_override": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 403, 200, 403)},
+    # The REMS monitoring form: an empty POST is the form again with its messages (400).
+    "session_rems_form": {"GET": row(LOGIN, 200, 403, 403), "POST": row(LOGIN, 400, 403, 403)},
+    "session_rems_print": {"GET": row(LOGIN, 200, 200, 200), "POST": NOT_ALLOWED},
+    "session_rems_pdf": {"GET": row(LOGIN, 200, 200, 200), "POST": NOT_ALLOWED},
+    # No form recorded for this session yet: back to the list with the message (302).
+    "session_rems_submit": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 403, 403, 302)},
+    "rems_worklist": {"GET": row(LOGIN, 200, 200, 200), "POST": NOT_ALLOWED},
     # Signing and co-signing first ask the signer to confirm it is them (200, the confirmation page).
     "session_sign": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 200, 403, 403)},
     "session_cosign": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 403, 200, 403)},

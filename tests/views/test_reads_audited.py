@@ -38,6 +38,9 @@ PATIENT_PAGES = {
     "session_order_new",
     "session_discharge",
     "session_pdf",
+    "session_rems_form",
+    "session_rems_print",
+    "session_rems_pdf",
     # Polled by the session page; a view event only when it shows new readings (204 otherwise).
     "session_device_readings",
     "patient_fhir_bundle",
@@ -48,6 +51,7 @@ LIST_PAGES = {
     "patient_list": ("search", "patient", {}),
     "session_board": ("view", "session_board", {}),
     "physician_worklist": ("view", "physician_worklist", {}),
+    "rems_worklist": ("view", "rems_worklist", {}),
     "audit_log": ("view", "audit_report", {}),
     "audit_export": ("export", "audit_report", {}),
     "audit_disclosures": ("view", "audit_report", {}),

@@ -233,7 +233,14 @@ def test_dose_neutrality_after_prior_signed_session_and_weight(client, nurse, se
 
     prior = sessions.to(patient, "recovery")
     vitals_record(
-        actor=actor_for(nurse), session=prior, measured_at=timezone.now(), phase="post", weight_kg=70, heart_rate=70
+        actor=actor_for(nurse),
+        session=prior,
+        measured_at=timezone.now(),
+        phase="post",
+        weight_kg=70,
+        heart_rate=70,
+        moaas=5,
+        dissociation="none",
     )
     discharge_record(
         actor=actor_for(nurse),
@@ -550,6 +557,7 @@ CHARTING_POSTS = [
     "session_side_effect_resolve",
     "session_discharge",
     "session_sign",
+    "session_rems_form",
 ]
 
 

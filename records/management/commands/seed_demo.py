@@ -282,6 +282,7 @@ class Command(BaseCommand):
             pain=2,
             sedation_rass=0,
             dissociation="none",
+            moaas=5,
         )
         if state == "recovery":
             return

@@ -139,6 +139,9 @@ def chart_session(
         spo2=98,
         respiratory_rate=14,
         pain=pain_after,
+        # Fully alert and no dissociation left: the discharge waits for both (records.discharge_criteria).
+        moaas=5,
+        dissociation="none",
     )
     discharge_record(
         actor=as_nurse,

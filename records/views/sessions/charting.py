@@ -9,13 +9,15 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from records import discharge_criteria, workflow
 from records.actions import medications as med
 from records.actions.context import actor_from_request
 from records.actions.screening import screening_decide, screening_record
 from records.actions.sessions import session_arrive, session_begin_screening, session_cancel, session_view
-from records.actions.side_effects import discharge_record, side_effect_record, side_effect_resolve
+from records.actions.side_effects import discharge_override, discharge_record, side_effect_record, side_effect_resolve
 from records.actions.vitals import vitals_mark_entered_in_error, vitals_record
 from records.forms.sessions import (
     AdministrationEventForm,
@@ -23,6 +25,7 @@ from records.forms.sessions import (
     AdministrationStopForm,
     CancelForm,
     DischargeForm,
+    DischargeOverrideForm,
     EnteredInErrorForm,
     OrderForm,
     ScreeningDecisionForm,
@@ -34,6 +37,7 @@ from records.forms.sessions import (
 from records.models import ScreeningOutcome, SessionStatus
 from records.selectors import session_get
 from records.views.common import permission_required, run_action
+from records.views.reauth import reauth_required
 from records.views.sessions.page import (
     CHART,
     ONLY_NURSES,
@@ -341,5 +345,37 @@ def session_discharge(request, pk: int):
         discharge_record(actor=actor, session=session, **data)
 
     return form_page_post(
-        request, session, form, call, "Patient discharged.", "Discharge", "Discharge patient", "discharge"
+        request,
+        session,
+        form,
+        call,
+        "Patient discharged.",
+        "Discharge",
+        "Discharge patient",
+        "discharge",
+        template="records/sessions/discharge_form.html",
+        discharge_unmet=discharge_criteria.unmet_criteria(session, now=timezone.now())
+        if workflow.allowed(session, "discharge")
+        else [],
+        overridden=session.discharge_overrides.exists(),
+    )
+
+
+@require_POST
+@permission_required("override_discharge", "Only a physician may override the discharge criteria.")
+@reauth_required("overriding the discharge criteria")
+def session_discharge_override(request, pk: int):
+    """A physician's written decision that the patient may leave before the criteria are met (re-authenticated)."""
+
+    def call(actor, session, data):
+        discharge_override(actor=actor, session=session, reason=data["reason"])
+
+    return section_post(
+        request,
+        pk,
+        DischargeOverrideForm(request.POST),
+        "override_form",
+        call,
+        "Override recorded: the nurse may discharge once the other criteria are met.",
+        "discharge-criteria",
     )

@@ -14,13 +14,22 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from records import monitoring, workflow
+from records import discharge_criteria, monitoring, rems, scales, workflow
 from records.actions.context import actor_from_request
+from records.actions.rems import AFTER_DISCHARGE
 from records.actions.sessions import session_view
 from records.doses import DoseUnit
-from records.forms.sessions import AddendumForm, CancelForm, SideEffectForm, VitalsForm, now_local
-from records.models import AdministrationState, ClinicSettings
+from records.forms.sessions import (
+    AddendumForm,
+    CancelForm,
+    DischargeOverrideForm,
+    SideEffectForm,
+    VitalsForm,
+    now_local,
+)
+from records.models import AdministrationState, ClinicSettings, RemsMonitoringForm
 from records.models.clinic import REFERENCE_RANGE_FIELDS
+from records.models.vitals import SCALE_FIELDS
 from records.selectors import session_get
 from records.views.common import permission_required, run_action
 
@@ -67,6 +76,9 @@ def session_context(request, session, **forms) -> dict:
     now = timezone.now()
     checkpoints = monitoring.session_monitoring(session, now)
     following = checkpoints.next if checkpoints else None
+    can_discharge = "discharge" in steps
+    unmet = discharge_criteria.unmet_criteria(session, now=now) if can_discharge else []
+    esketamine = rems.is_esketamine(session)
     return {
         "session": session,
         "patient": session.patient,
@@ -83,6 +95,21 @@ def session_context(request, session, **forms) -> dict:
         "addenda": list(session.addenda.all()),
         "screening": screening,
         "discharge": getattr(session, "discharge", None),
+        # Discharge that waits (records.discharge_criteria) and the physician's overrides.
+        "discharge_unmet": unmet,
+        "discharge_overridable": any(u.overridable for u in unmet),
+        "discharge_overrides": list(session.discharge_overrides.all()),
+        "override_form": forms.get("override_form") or DischargeOverrideForm(),
+        "lowest_moaas": scales.lowest_moaas(readings),
+        "highest_cadss6": scales.highest_cadss6(readings),
+        "is_esketamine": esketamine,
+        "rems_form": RemsMonitoringForm.objects.select_related("recorded_by", "submitted_by")
+        .filter(session=session)
+        .first()
+        if esketamine
+        else None,
+        "rems_due_on": rems.due_on(session) if esketamine else None,
+        "rems_recordable": session.status in AFTER_DISCHARGE,
         "can_arrive": "arrive" in steps,
         "can_begin_screening": "begin_screening" in steps,
         "can_screen": "screen" in steps,
@@ -93,7 +120,7 @@ def session_context(request, session, **forms) -> dict:
         # The action also refuses until the screening allows it; the page offers what the action would accept.
         "can_start": "administer" in steps and screening is not None and screening.allows_administration,
         "can_side_effect": "record_side_effect" in steps,
-        "can_discharge": "discharge" in steps,
+        "can_discharge": can_discharge,
         "can_sign": "sign" in steps,
         "can_cosign": "cosign" in steps,
         # The clinic's fixed interval only where no monitoring protocol applies.
@@ -103,7 +130,8 @@ def session_context(request, session, **forms) -> dict:
         "monitoring": checkpoints,
         "next_checkpoint": following,
         # The quick-entry row asks for what the next checkpoint requires, in flowsheet order.
-        "asked_fields": monitoring.requirement_field_names(following.requires) if following else [],
+        "asked_fields": (asked := monitoring.requirement_field_names(following.requires) if following else []),
+        "scales_asked": any(name in SCALE_FIELDS for name in asked),
         "can_record_missed": "chart_vitals" in steps and not session.is_locked,
         "now": now,
         "dose_units": DoseUnit.choices,

@@ -1,0 +1,59 @@
+"""The chairside scales, described once: MOAA/S levels and the CADSS-6 items.
+
+The product shows what each level means and sums the six CADSS-6 items the clinician entered;
+it never scores, interprets or decides anything beyond that sum. The limits that refuse a value
+off the scale are records.vital_limits.SCALE_LIMITS; the items' short names are the verbose names
+of the fields on records.models.VitalsReading.
+"""
+
+from collections.abc import Iterable
+
+from records.models.vitals import CADSS6_ITEMS, VitalsReading
+
+# Modified Observer's Assessment of Alertness/Sedation: each level with its anchor description.
+MOAAS_LEVELS: dict[int, str] = {
+    5: "Responds readily to name spoken in normal tone",
+    4: "Lethargic response to name spoken in normal tone",
+    3: "Responds only after name is called loudly or repeatedly",
+    2: "Responds only after mild prodding or shaking",
+    1: "Responds only after a painful trapezius squeeze",
+    0: "No response after a painful trapezius squeeze",
+}
+MOAAS_FULLY_ALERT = 5
+CADSS6_ITEM_RANGE = (0, 4)
+
+
+def moaas_label(level: int) -> str:
+    return f"{level} — {MOAAS_LEVELS[level]}"
+
+
+def cadss6_item_names() -> list[tuple[str, str]]:
+    """(field, short item name) in the scale's order."""
+    return [(f, str(VitalsReading._meta.get_field(f).verbose_name)) for f in CADSS6_ITEMS]
+
+
+def lowest_moaas(readings: Iterable[VitalsReading]) -> int | None:
+    """The lowest MOAA/S of the readings not entered in error; None when none was scored."""
+    return min((r.moaas for r in readings if not r.in_error and r.moaas is not None), default=None)
+
+
+def highest_cadss6(readings: Iterable[VitalsReading]) -> int | None:
+    """The highest CADSS-6 total of the readings not entered in error; None when none was scored."""
+    totals = [r.cadss6_total for r in readings if not r.in_error]
+    return max((t for t in totals if t is not None), default=None)
+
+
+def scale_label(field: str) -> str:
+    """How a message names a scale field: 'Sedation (MOAA/S)', 'CADSS-6 item 1, Slow motion'."""
+    if field in CADSS6_ITEMS:
+        name = VitalsReading._meta.get_field(field).verbose_name
+        return f"CADSS-6 item {field.removeprefix('cadss_')}, {name},"
+    return str(VitalsReading._meta.get_field(field).verbose_name)
+
+
+def scale_range_message(field: str) -> str:
+    """The refusal of a value off the scale, naming the field and the accepted whole numbers."""
+    from records.vital_limits import SCALE_LIMITS
+
+    limit = SCALE_LIMITS[field]
+    return f"{scale_label(field)} must be a whole number from {limit.low} to {limit.high}."

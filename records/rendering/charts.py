@@ -175,6 +175,8 @@ def scales_chart(readings, events, *, nonce: str = "") -> SafeString:
         xrange=(ticks[0], ticks[-1]),
         range=(0, 24),
         y_labels=[0, 4, 8, 12, 16, 20, 24],
+        # As wide as the vitals chart's labels (up to "220"), so both plots start at the same x.
+        value_formatter=lambda v: f"{int(v)}".rjust(3, "\u2007"),
         legend_at_bottom=True,
         legend_at_bottom_columns=3,
         truncate_legend=-1,

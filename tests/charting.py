@@ -136,3 +136,61 @@ def sessions(nurse, physician):
 
 # A whole past session through the actions: the same charting seed_demo uses for its year of treatment.
 chart_session = demo_course.chart_session
+
+
+ESKETAMINE_ORDER = {
+    "received_as": "written",
+    "medication": "Esketamine nasal spray",
+    "dose_value": "56",
+    "dose_unit": "mg",
+    "route": "intranasal",
+    "rate_text": "two devices, 5 minutes apart",
+    "order_text": "Esketamine 56 mg intranasal (two 28 mg devices, 5 minutes apart)",
+}
+
+
+def esketamine_session(sessions, patient, traveller, at, *, discharge: bool = True) -> Session:
+    """An intranasal esketamine session charted through the actions on a stopped clock (`traveller`).
+
+    Arrives 09:45, first device 10:00, BP at 09:50, 10:35, 10:42 and 11:55 (MOAA/S 5 and CADSS-6 0 then),
+    stopped 10:05, discharged 12:05 (125 minutes of monitoring).
+    """
+    nurse = sessions.actor_for(sessions.nurse)
+    traveller.move_to(at("09:45"))
+    session = sessions.schedule(patient, planned_route="intranasal", scheduled_at=at("09:45"), chair="Chair 4")
+    session_arrive(actor=nurse, session=session)
+    session_begin_screening(actor=nurse, session=session)
+    traveller.move_to(at("09:50"))
+    screening_record(actor=nurse, session=session, **NEGATIVE_SCREENING)
+    order = sessions.order(session, **ESKETAMINE_ORDER)
+    traveller.move_to(at("10:00"))
+    administration = administration_start(actor=nurse, order=order, site="Both nostrils", lot_number="EKT-2291")
+    traveller.move_to(at("10:05"))
+    administration_stop(actor=nurse, administration=administration, amount_given_value="56", amount_given_unit="mg")
+    for when, systolic in (("10:35", 150), ("10:42", 146)):
+        traveller.move_to(at(when))
+        vitals_record(
+            actor=nurse, session=session, measured_at=at(when), phase="post", systolic=systolic, diastolic=88, spo2=97
+        )
+    traveller.move_to(at("11:55"))
+    vitals_record(
+        actor=nurse,
+        session=session,
+        measured_at=at("11:55"),
+        phase="post",
+        systolic=132,
+        diastolic=82,
+        spo2=98,
+        **RECOVERED,
+    )
+    if discharge:
+        traveller.move_to(at("12:05"))
+        discharge_record(
+            actor=nurse,
+            session=session,
+            alert_and_oriented=True,
+            vitals_near_baseline=True,
+            steady_walking=True,
+            escort_present_not_driving=True,
+        )
+    return Session.objects.get(pk=session.pk)

@@ -27,9 +27,14 @@ def moaas_label(level: int) -> str:
     return f"{level} — {MOAAS_LEVELS[level]}"
 
 
+def field_name(field: str) -> str:
+    """The verbose name of a VitalsReading field: a CADSS-6 item's short name, 'Sedation (MOAA/S)'."""
+    return str(getattr(VitalsReading._meta.get_field(field), "verbose_name", field))
+
+
 def cadss6_item_names() -> list[tuple[str, str]]:
     """(field, short item name) in the scale's order."""
-    return [(f, str(VitalsReading._meta.get_field(f).verbose_name)) for f in CADSS6_ITEMS]
+    return [(f, field_name(f)) for f in CADSS6_ITEMS]
 
 
 def lowest_moaas(readings: Iterable[VitalsReading]) -> int | None:
@@ -46,9 +51,8 @@ def highest_cadss6(readings: Iterable[VitalsReading]) -> int | None:
 def scale_label(field: str) -> str:
     """How a message names a scale field: 'Sedation (MOAA/S)', 'CADSS-6 item 1, Slow motion'."""
     if field in CADSS6_ITEMS:
-        name = VitalsReading._meta.get_field(field).verbose_name
-        return f"CADSS-6 item {field.removeprefix('cadss_')}, {name},"
-    return str(VitalsReading._meta.get_field(field).verbose_name)
+        return f"CADSS-6 item {field.removeprefix('cadss_')}, {field_name(field)},"
+    return field_name(field)
 
 
 def scale_range_message(field: str) -> str:

@@ -34,7 +34,7 @@ from records.models import (
 )
 from records.models.vitals import CADSS6_ITEMS, SCALE_FIELDS
 from records.permissions import Role
-from records.scales import MOAAS_LEVELS, moaas_label, scale_range_message
+from records.scales import MOAAS_LEVELS, field_name, moaas_label, scale_range_message
 from records.vital_limits import IMPOSSIBLE, SCALE_LIMITS
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -159,12 +159,10 @@ def _moaas_field() -> forms.Field:
 
 
 def _cadss_item_field(name: str) -> forms.Field:
-    from records.models import VitalsReading
-
     message = scale_range_message(name)
     limit = SCALE_LIMITS[name]
     return forms.IntegerField(
-        label=str(VitalsReading._meta.get_field(name).verbose_name),
+        label=field_name(name),
         required=False,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "maxlength": 1, **CLINICAL_VALUE}),
         error_messages={"invalid": message},

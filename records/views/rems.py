@@ -168,5 +168,5 @@ def session_rems_submit(request, pk: int):
             success=f"Marked submitted: {session.patient.display_name}, session of {session.scheduled_at:%Y-%m-%d}.",
         )
     else:
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     return redirect(reverse("rems_worklist"))

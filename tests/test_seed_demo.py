@@ -49,6 +49,22 @@ class TestSeedDemo:
         assert "Infusion-demo-N1" in seeded
         assert Patient.objects.count() >= 10
 
+    def test_a_completed_esketamine_session_with_its_monitoring_form(self):
+        from records import rems
+        from records.management.demo.esketamine import ESKETAMINE_MRN
+        from records.models import RemsMonitoringForm
+        from records.scales import highest_cadss6, lowest_moaas
+
+        session = Session.objects.get(patient__mrn=ESKETAMINE_MRN)
+        assert session.status == "signed" and rems.is_esketamine(session)
+        form = RemsMonitoringForm.objects.get(session=session)
+        assert form.lot_number == "EKT-2291" and not form.submitted
+        charted = rems.charted_values(session)
+        assert charted.monitoring_minutes == 122
+        assert charted.bp_at_40.systolic == 152
+        readings = list(session.readings.all())
+        assert (lowest_moaas(readings), highest_cadss6(readings)) == (4, 7)
+
     def test_running_it_again_adds_nothing(self, settings):
         settings.DEMO_MODE = True
         before = _counts()

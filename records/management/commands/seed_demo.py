@@ -22,6 +22,7 @@ from records.actions.sessions import (
 from records.actions.side_effects import discharge_record, side_effect_record
 from records.actions.vitals import vitals_mark_entered_in_error, vitals_record
 from records.management.demo.data import DEMO_ACCOUNTS, DEMO_PASSWORDS, DEMO_PATIENTS, DEMO_SESSIONS, DEMO_VITALS
+from records.management.demo.esketamine import seed_esketamine_session
 from records.management.demo.protocols import seed_protocol_sessions
 from records.management.demo.treatment_course import seed_treatment_course
 from records.models import Patient, Session, User
@@ -111,6 +112,11 @@ class Command(BaseCommand):
             )
             # A year of sessions and outcomes for one patient, so the trends show at once.
             if seed_treatment_course(
+                nurse=User.objects.get(username="nurse"), physician=User.objects.get(username="physician")
+            ):
+                new_patients += 1
+            # Yesterday's intranasal esketamine session, completed, with its REMS monitoring form.
+            if seed_esketamine_session(
                 nurse=User.objects.get(username="nurse"), physician=User.objects.get(username="physician")
             ):
                 new_patients += 1

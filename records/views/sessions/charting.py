@@ -6,9 +6,8 @@ session's state against records.workflow and refuses with a message the page sho
 """
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -264,11 +263,9 @@ def session_vitals_record(request, pk: int):
         session = session_get(user=request.user, pk=pk)
         context = session_context(request, session, vitals_form=None if saved else form)
         context["vitals_saved"] = saved
-        # The protocol's checkpoints too (out of band): a saved reading may have done the next one.
-        return HttpResponse(
-            render_to_string("records/sessions/_vitals.html", context, request)
-            + render_to_string("records/sessions/_monitoring.html", {**context, "oob": True}, request)
-        )
+        # The answer swaps the vitals section, and out of band the protocol's checkpoints (a saved
+        # reading may have done the next one) and the discharge criteria, which follow every reading.
+        return render(request, "records/sessions/_vitals_answer.html", context)
     return render_session(request, pk, status=400, vitals_form=form)
 
 

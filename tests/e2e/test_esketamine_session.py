@@ -78,8 +78,8 @@ def test_esketamine_session_waits_for_the_scales_before_discharge(
         "during",
         ["148", "90", "82", "97", "14", "", "", "", "", "", "", "3", "2", "3", "1", "0", "2", "1"],
     )
-    row = page.locator(".vitals-table tbody tr").last
-    expect(row).to_contain_text("148/90")
+    row = page.locator(".vitals-table tbody tr", has_text="148/90")
+    expect(row).to_contain_text("9")  # the CADSS-6 total: the sum of the six items
     expect(page.locator(".scale-lowest-moaas")).to_have_text("3")
     expect(page.locator(".scale-highest-cadss6")).to_have_text("9")
     expect(page.get_by_label("Sedation (MOAA/S)")).to_have_value("")  # nothing carried into the next row

@@ -96,6 +96,10 @@ RULES: tuple[Rule, ...] = (
             # the reasons for missed checkpoints are insert-only.
             *(f"{db}:records_{table}_kept" for db in ("sqlite", "postgresql") for table in _PROTOCOL_KEPT),
             "sqlite:records_protocolversion_used_not_deleted",
+            # The REMS monitoring form: insert-only, its submission set once (0008).
+            "sqlite:records_remsmonitoringform_kept",
+            "sqlite:records_remsmonitoringform_never_deleted",
+            "postgresql:records_remsmonitoringform_kept",
         ),
         tests=(
             "tests/test_database_invariants.py::test_clinical_values_cannot_be_changed",
@@ -209,9 +213,44 @@ RULES: tuple[Rule, ...] = (
             "tests/actions/test_clinic_settings.py::test_no_change_before_any_saved_setting_writes_no_row",
         ),
     ),
+    Rule(
+        id="R7",
+        text="A patient is discharged only when the criteria are met: the monitoring protocol's minimum "
+        "observation and before-discharge checkpoint, a post-session reading, the last MOAA/S 5, dissociation "
+        "resolved, no administration running or paused, the escort confirmed; the refusal names each one unmet. "
+        "A physician may override the protocol, sedation and dissociation criteria with a written reason after "
+        "re-authenticating; the override is insert-only, audited, shown on the page and printed. No override lets "
+        "a patient leave with an administration running, without a post-session reading or without an escort.",
+        action_checks=(
+            "records.discharge_criteria",
+            "records.discharge_criteria.unmet_criteria",
+            "records.actions.side_effects.discharge_record",
+            "records.actions.side_effects.discharge_override",
+        ),
+        database_guards=(
+            "constraint:discharge_all_criteria_met",
+            "constraint:discharge_override_has_reason",
+            "sqlite:records_dischargeoverride_kept",
+            "sqlite:records_dischargeoverride_never_deleted",
+            "sqlite:records_dischargeoverride_locked_insert",
+            "postgresql:records_dischargeoverride_kept",
+            "postgresql:records_dischargeoverride_locked",
+        ),
+        tests=(
+            "tests/actions/test_discharge_waits.py::test_the_refusal_names_each_unmet_criterion",
+            "tests/actions/test_discharge_waits.py::test_sedation_alone_the_last_moaas_counts_not_the_best",
+            "tests/actions/test_discharge_waits.py::test_dissociation_alone_cadss6_total_not_zero",
+            "tests/actions/test_discharge_waits.py::test_administration_alone_still_running",
+            "tests/actions/test_discharge_waits.py::test_protocol_findings_alone_come_from_the_monitoring_module",
+            "tests/actions/test_discharge_waits.py::test_physician_override_with_reason_lets_the_nurse_discharge",
+            "tests/actions/test_discharge_waits.py::test_an_override_never_waives_a_running_administration_or_the_escort",
+            "tests/actions/test_discharge_waits.py::test_an_override_is_insert_only",
+            "tests/views/test_discharge_override_view.py::test_the_override_asks_the_physician_to_confirm_it_is_them",
+        ),
+    ),
 )
 
 
 def rule(rule_id: str) -> Rule:
-    """The rule with this id (R1 ... R6)."""
+    """The rule with this id (R1 ... R7)."""
     return next(r for r in RULES if r.id == rule_id)

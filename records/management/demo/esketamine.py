@@ -20,7 +20,7 @@ from records.actions.side_effects import discharge_record
 from records.actions.vitals import vitals_record
 from records.models import Patient, User
 
-ESKETAMINE_MRN = "DEMO-2001"
+ESKETAMINE_MRN = "DEMO-3001"
 NEGATIVE = {
     "hypertension_history": "no",
     "hypertension_uncontrolled": "no",
@@ -101,7 +101,12 @@ def seed_esketamine_session(*, nurse: User, physician: User) -> bool:
             heart_rate=76,
             respiratory_rate=14,
             moaas=moaas,
-            **dict(zip(("cadss_1", "cadss_2", "cadss_6", "cadss_7", "cadss_15", "cadss_22"), items, strict=True)),
+            cadss_1=items[0],
+            cadss_2=items[1],
+            cadss_6=items[2],
+            cadss_7=items[3],
+            cadss_15=items[4],
+            cadss_22=items[5],
         )
     discharge_record(
         actor=as_nurse,

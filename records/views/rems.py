@@ -129,7 +129,9 @@ def rems_worklist(request):
             .prefetch_related("orders")
         ).order_by("scheduled_at", "pk")[:WORKLIST_LIMIT]
     )
-    forms = {f.session_id: f for f in RemsMonitoringForm.objects.filter(session__in=sessions)}
+    forms = {
+        f.session_id: f for f in RemsMonitoringForm.objects.select_related("recorded_by").filter(session__in=sessions)
+    }
     rows = []
     for session in sessions:
         due = rems.due_on(session)

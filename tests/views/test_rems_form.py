@@ -185,3 +185,24 @@ def test_the_answers_are_frozen_before_submission_too(esketamine, nurse):
     form = rems_form_record(actor=actor_for(nurse), session=esketamine, **ANSWERS)
     with pytest.raises(IntegrityError), transaction.atomic():
         RemsMonitoringForm.objects.filter(pk=form.pk).update(sedation="yes")
+
+
+def test_the_worklist_runs_a_constant_number_of_queries(
+    client_for, sessions, patient, make_patient, nurse, admin_user, clock, django_assert_max_num_queries
+):
+    def count() -> tuple[int, str]:
+        client = client_for(admin_user)
+        with django_assert_max_num_queries(30) as captured:
+            response = client.get(reverse("rems_worklist"))
+        assert response.status_code == 200
+        return len(captured.captured_queries), response.content.decode()
+
+    first = esketamine_session(sessions, patient, clock, at)
+    rems_form_record(actor=actor_for(nurse), session=first, **ANSWERS)
+    one, _ = count()
+    for _ in range(3):
+        session = esketamine_session(sessions, make_patient(), clock, at)
+        rems_form_record(actor=actor_for(nurse), session=session, **ANSWERS)
+    four, page = count()
+    assert page.count("Recorded by") == 4
+    assert four == one

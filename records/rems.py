@@ -7,13 +7,14 @@ of the session (the clinic's calendar day of its scheduled time, plus 7).
 What the form shows from the chart is read from the documented times and readings, never stored twice:
 
 - total monitoring minutes: from the first administration's start to the discharge time, whole
-  minutes (a time difference, not a dose);
+  minutes, both taken to the minute (a time difference, not a dose);
 - blood pressure before the first administration: the last reading with a blood pressure, not
   entered in error, measured at or before the first start;
 - at about 40 minutes: of the readings with a blood pressure measured 25 to 55 minutes after the
-  first start, the one closest to 40 minutes (the earlier one on a tie);
-- before completion: the last reading with a blood pressure measured after the first start and at
-  or before the discharge (or the last such reading while the session is not yet discharged).
+  first start's minute, the one closest to 40 minutes (the earlier one on a tie);
+- before completion: the last reading with a blood pressure, other than the one before the dose,
+  measured from the first start's minute to the discharge's minute (or the last such reading while
+  the session is not yet discharged).
   Each is shown with its time, so the reader sees which reading was taken.
 """
 
@@ -58,10 +59,15 @@ class ChartedValues:
 
     @property
     def monitoring_minutes(self) -> int | None:
-        """Whole minutes from the first administration's start to the discharge time."""
+        """Whole minutes from the first administration's start to the discharge time, both to the minute
+        (the discharge time is entered to the minute; the start is stamped to the second)."""
         if self.first_start is None or self.discharged_at is None:
             return None
-        return int((self.discharged_at - self.first_start).total_seconds() // 60)
+        return max(0, int((_minute(self.discharged_at) - _minute(self.first_start)).total_seconds() // 60))
+
+
+def _minute(value: datetime) -> datetime:
+    return value.replace(second=0, microsecond=0)
 
 
 def charted_values(session: Session) -> ChartedValues:
@@ -76,14 +82,19 @@ def charted_values(session: Session) -> ChartedValues:
     if first is None:
         return ChartedValues(None, discharged_at, None, None, None)
     before = [r for r in with_bp if r.measured_at <= first]
-    low, high = first + FORTY_MINUTE_WINDOW[0], first + FORTY_MINUTE_WINDOW[1]
+    bp_before = before[-1] if before else None
+    start = _minute(first)
+    low, high = start + FORTY_MINUTE_WINDOW[0], start + FORTY_MINUTE_WINDOW[1]
     near_40 = [r for r in with_bp if low <= r.measured_at <= high]
-    at_40 = min(near_40, key=lambda r: (abs(r.measured_at - (first + FORTY_MINUTES)), r.measured_at), default=None)
-    after = [r for r in with_bp if r.measured_at > first and (discharged_at is None or r.measured_at <= discharged_at)]
+    at_40 = min(near_40, key=lambda r: (abs(r.measured_at - (start + FORTY_MINUTES)), r.measured_at), default=None)
+    end = _minute(discharged_at) + timedelta(minutes=1) if discharged_at is not None else None
+    after = [
+        r for r in with_bp if r is not bp_before and r.measured_at >= start and (end is None or r.measured_at < end)
+    ]
     return ChartedValues(
         first_start=first,
         discharged_at=discharged_at,
-        bp_before=before[-1] if before else None,
+        bp_before=bp_before,
         bp_at_40=at_40,
         bp_before_completion=after[-1] if after else None,
     )

@@ -148,7 +148,7 @@ def rems_worklist(request):
     return render(
         request,
         "records/worklists/rems.html",
-        {"rows": rows, "today": today, "submitted_form": RemsSubmittedForm(initial={"submitted_on": today})},
+        {"rows": rows, "today": today},
     )
 
 

@@ -28,7 +28,7 @@ def discharge_form(page):
 
 
 def test_esketamine_session_waits_for_the_scales_before_discharge(
-    live_server, page, nurse, physician, patient, sessions, shot
+    live_server, page, browser, nurse, physician, admin_user, patient, sessions, shot
 ):
     session = sessions.schedule(patient, scheduled_at=timezone.now(), chair="Room B", planned_route="intranasal")
     page.set_viewport_size(TABLET)
@@ -133,3 +133,34 @@ def test_esketamine_session_waits_for_the_scales_before_discharge(
     page.set_viewport_size(TABLET)
     check_page(page, shot, "esketamine-signed-tablet")
     assert AuditEvent.objects.filter(action="discharge", record_type="discharge", patient=patient).count() == 1
+
+    # The REMS monitoring form: nothing filled in; the chart's times and blood pressures shown
+    page.get_by_role("link", name="Record the REMS form").click()
+    expect(page.get_by_label("Lot number(s) as on the devices")).to_have_value("")
+    expect(page.locator("input[type=radio]:checked, input[type=checkbox]:checked")).to_have_count(0)
+    expect(page.locator(".rems-charted")).to_contain_text("Blood pressure before the first dose")
+    page.get_by_label("Lot number(s) as on the devices").fill("EKT-2291")
+    page.get_by_label("90 to 119 minutes").check()
+    for group in ("Sedation", "Respiratory depression", "Serious adverse events"):
+        page.get_by_role("group", name=group).get_by_label("No", exact=True).check()
+    page.get_by_role("group", name="Dissociation").get_by_label("Yes", exact=True).check()
+    page.get_by_label("Benzodiazepines").check()
+    check_page(page, shot, "esketamine-rems-form-tablet")
+    page.get_by_role("button", name="Record the form").click()
+    expect(page.get_by_text("REMS monitoring form recorded.")).to_be_visible()
+
+    # The admin prints it and records the submission; the product sends nothing
+    admin = browser.new_page(viewport=DESKTOP)
+    log_in(admin, live_server, "admin_a", PASSWORD)
+    admin.goto(f"{live_server.url}/worklist/rems-forms/")
+    expect(admin.get_by_role("heading", name="REMS monitoring forms due")).to_be_visible()
+    check_page(admin, shot, "esketamine-rems-worklist-desktop")
+    admin.get_by_role("link", name=re.compile("Printable form")).click()
+    expect(admin.locator(".rems-answers")).to_contain_text("EKT-2291")
+    check_page(admin, shot, "esketamine-rems-print-desktop")
+    admin.go_back()
+    expect(admin.get_by_label("Date submitted")).to_have_value("")  # the date the admin sent it, typed
+    admin.get_by_label("Date submitted").fill("2026-11-25")
+    admin.get_by_role("button", name=re.compile("Mark submitted by")).click()
+    expect(admin.get_by_role("status").filter(has_text="Marked submitted")).to_be_visible()
+    expect(admin.get_by_text("No REMS monitoring forms waiting.")).to_be_visible()

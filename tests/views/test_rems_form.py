@@ -206,3 +206,12 @@ def test_the_worklist_runs_a_constant_number_of_queries(
     four, page = count()
     assert page.count("Recorded by") == 4
     assert four == one
+
+
+def test_monitoring_minutes_are_taken_to_the_minute_and_never_negative():
+    from datetime import timedelta
+
+    started = at("10:00") + timedelta(seconds=40)  # stamped to the second when the nurse pressed Start
+    assert rems.ChartedValues(started, at("12:05"), None, None, None).monitoring_minutes == 125
+    assert rems.ChartedValues(started, at("10:00"), None, None, None).monitoring_minutes == 0
+    assert rems.ChartedValues(started, None, None, None, None).monitoring_minutes is None

@@ -21,6 +21,8 @@ MOAAS_LEVELS: dict[int, str] = {
 }
 MOAAS_FULLY_ALERT = 5
 CADSS6_ITEM_RANGE = (0, 4)
+# What the form says when some CADSS-6 items are scored and not all (the vitals action says the same).
+CADSS6_ALL_OR_NONE = "Score all six CADSS-6 items (0 to 4), or none."
 
 
 def moaas_label(level: int) -> str:
@@ -46,18 +48,3 @@ def highest_cadss6(readings: Iterable[VitalsReading]) -> int | None:
     """The highest CADSS-6 total of the readings not entered in error; None when none was scored."""
     totals = [r.cadss6_total for r in readings if not r.in_error]
     return max((t for t in totals if t is not None), default=None)
-
-
-def scale_label(field: str) -> str:
-    """How a message names a scale field: 'Sedation (MOAA/S)', 'CADSS-6 item 1, Slow motion'."""
-    if field in CADSS6_ITEMS:
-        return f"CADSS-6 item {field.removeprefix('cadss_')}, {field_name(field)},"
-    return field_name(field)
-
-
-def scale_range_message(field: str) -> str:
-    """The refusal of a value off the scale, naming the field and the accepted whole numbers."""
-    from records.vital_limits import SCALE_LIMITS
-
-    limit = SCALE_LIMITS[field]
-    return f"{scale_label(field)} must be a whole number from {limit.low} to {limit.high}."

@@ -34,7 +34,7 @@ from records.models import (
 )
 from records.models.vitals import CADSS6_ITEMS, SCALE_FIELDS
 from records.permissions import Role
-from records.scales import MOAAS_LEVELS, field_name, moaas_label, scale_range_message
+from records.scales import CADSS6_ALL_OR_NONE, MOAAS_LEVELS, field_name, moaas_label
 from records.vital_limits import IMPOSSIBLE, SCALE_LIMITS
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -154,12 +154,12 @@ def _moaas_field() -> forms.Field:
         empty_value=None,
         required=False,
         widget=forms.Select(attrs=CLINICAL_VALUE),
-        error_messages={"invalid_choice": scale_range_message("moaas")},
+        error_messages={"invalid_choice": SCALE_LIMITS["moaas"].describe()},
     )
 
 
 def _cadss_item_field(name: str) -> forms.Field:
-    message = scale_range_message(name)
+    message = SCALE_LIMITS[name].describe()
     limit = SCALE_LIMITS[name]
     return forms.IntegerField(
         label=field_name(name),
@@ -224,7 +224,7 @@ class VitalsForm(forms.Form):
         missing = [f for f in CADSS6_ITEMS if f not in given and f not in self.errors]
         if given and missing:
             for field in missing:
-                self.add_error(field, "CADSS-6: enter all six items (each 0 to 4), or none.")
+                self.add_error(field, CADSS6_ALL_OR_NONE)
         return cleaned
 
     def values(self) -> dict:

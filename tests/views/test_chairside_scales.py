@@ -65,15 +65,15 @@ def test_moaas_offers_each_level_with_its_anchor_and_nothing_chosen():
 @pytest.mark.parametrize(
     ("values", "field", "message"),
     [
-        ({"moaas": "6"}, "moaas", "Sedation (MOAA/S) must be a whole number from 0 to 5."),
-        ({"moaas": "-1"}, "moaas", "Sedation (MOAA/S) must be a whole number from 0 to 5."),
-        ({**cadss(5, 0, 0, 0, 0, 0)}, "cadss_1", "CADSS-6 item 1, Slow motion, must be a whole number from 0 to 4."),
+        ({"moaas": "6"}, "moaas", "Sedation (MOAA/S) must be between 0 and 5."),
+        ({"moaas": "-1"}, "moaas", "Sedation (MOAA/S) must be between 0 and 5."),
+        ({**cadss(5, 0, 0, 0, 0, 0)}, "cadss_1", "CADSS item 1 must be between 0 and 4."),
         (
             {**cadss(0, 0, 0, 0, 0, "x")},
             "cadss_22",
-            "CADSS-6 item 22, Gaps in memory, must be a whole number from 0 to 4.",
+            "CADSS item 22 must be between 0 and 4.",
         ),
-        ({"cadss_6": "2"}, "cadss_1", "CADSS-6: enter all six items (each 0 to 4), or none."),
+        ({"cadss_6": "2"}, "cadss_1", "Score all six CADSS-6 items (0 to 4), or none."),
     ],
 )
 def test_the_form_refuses_values_off_the_scale_naming_the_field_and_range(values, field, message):
@@ -88,14 +88,14 @@ def test_the_form_refuses_values_off_the_scale_naming_the_field_and_range(values
 @pytest.mark.parametrize(
     ("values", "field", "message"),
     [
-        ({"moaas": 6}, "moaas", "Sedation (MOAA/S) must be a whole number from 0 to 5."),
-        ({"moaas": 2.5}, "moaas", "Sedation (MOAA/S) must be a whole number from 0 to 5."),
+        ({"moaas": 6}, "moaas", "Sedation (MOAA/S) must be between 0 and 5."),
+        ({"moaas": 2.5}, "moaas", "Sedation (MOAA/S) must be between 0 and 5."),
         (
             cadss(0, 0, -1, 0, 0, 0),
             "cadss_6",
-            "CADSS-6 item 6, Disconnected from body, must be a whole number from 0 to 4.",
+            "CADSS item 6 must be between 0 and 4.",
         ),
-        ({"cadss_1": 1, "cadss_2": 1}, "cadss_22", "CADSS-6: enter all six items (each 0 to 4), or none."),
+        ({"cadss_1": 1, "cadss_2": 1}, "cadss_22", "Score all six CADSS-6 items (0 to 4), or none."),
     ],
 )
 def test_the_action_refuses_values_off_the_scale(sessions, patient, nurse, values, field, message):
@@ -148,7 +148,7 @@ def test_a_refused_scale_comes_back_with_its_message_and_saves_nothing(client, s
     client.force_login(nurse)
     response = client.post(reverse("session_vitals_record", args=[session.pk]), post_data(moaas=9))
     assert response.status_code == 400
-    assert "Sedation (MOAA/S) must be a whole number from 0 to 5." in response.content.decode()
+    assert "Sedation (MOAA/S) must be between 0 and 5." in response.content.decode()
     assert session.readings.count() == before
 
 

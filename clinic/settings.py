@@ -54,6 +54,9 @@ DEBUG = env_bool("DEBUG")
 # Demo mode marks a server started by `make run`: demo accounts exist and the
 # login page says so. Never set it in production.
 DEMO_MODE = env_bool("DEMO_MODE")
+# The default monitoring protocols (records.monitoring.DEFAULT_PROTOCOLS) are installed after
+# `migrate` when the clinic has none; off only where a clinic (or a test) sets up its own.
+MONITORING_DEFAULT_PROTOCOLS = env_bool("MONITORING_DEFAULT_PROTOCOLS", default=True)
 # Demo only: the seeded demo accounts (records/management/demo/data.py) sign in without the
 # authenticator-app step, so that anyone can try the demo. Empty outside demo mode, and the
 # sign-in middleware also checks DEMO_MODE itself, so no list set here can exempt anyone in production.

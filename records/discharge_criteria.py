@@ -22,12 +22,12 @@ reading, or without an escort. Nothing here scores a scale or proposes anything:
 the clinician charted with the criterion.
 """
 
-import importlib.util
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils import timezone
 
+from records import monitoring
 from records.models import AdministrationState, Phase, Session, VitalsReading
 from records.scales import MOAAS_FULLY_ALERT, MOAAS_LEVELS
 
@@ -46,15 +46,8 @@ def _clock(value: datetime) -> str:
 
 
 def protocol_findings(session: Session, now: datetime) -> list[str]:
-    """The monitoring protocol's unmet criteria (minimum observation time, before-discharge checkpoint).
-
-    THE ONE CALL SITE of the monitoring protocols. records.monitoring comes with the protocols; until
-    it is there, a session has no protocol and this finds nothing. Once it is there, delete the guard.
-    """
-    if importlib.util.find_spec("records.monitoring") is None:  # guard: delete once records.monitoring exists
-        return []
-    from records import monitoring  # type: ignore[attr-defined,unused-ignore]
-
+    """The monitoring protocol's unmet criteria (minimum observation time, before-discharge checkpoint):
+    the one call into records.monitoring, which states them."""
     return list(monitoring.protocol_discharge_findings(session, now))
 
 

@@ -22,6 +22,9 @@ _serial = itertools.count(1)
 def pytest_configure(config):
     # Argon2 is deliberately slow; tests create hundreds of accounts.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # A test database starts as a clinic with no monitoring protocol (sessions follow the clinic's
+    # vitals interval); the tests of protocols install the defaults themselves (`default_protocols`).
+    settings.MONITORING_DEFAULT_PROTOCOLS = False
     # Templates render {% static %} without a collectstatic run; whitenoise serves from the finders.
     settings.WHITENOISE_USE_FINDERS = True
     settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)
@@ -251,3 +254,11 @@ def confirm_identity(client) -> None:
     session = client.session
     session[REAUTH_AT_KEY] = time.time()
     session.save()
+
+
+@pytest.fixture
+def default_protocols():
+    """The clinic's default monitoring protocols, as `migrate` installs them for a new clinic."""
+    from records.actions.protocols import install_default_protocols
+
+    install_default_protocols()

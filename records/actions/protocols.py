@@ -8,6 +8,7 @@ version (insert-only in the database); a session keeps the version it took at it
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connections, transaction
 from django.utils import timezone
@@ -293,6 +294,12 @@ def protocols_install_defaults(*, using: str = "default", **kwargs: object) -> N
     """After `migrate`: the default protocols (records.monitoring.DEFAULT_PROTOCOLS), only when the
     clinic has none yet. Configuration a new clinic starts with; admins then edit it (audited).
     Nothing after a migration back to before the protocols' tables."""
+    if getattr(settings, "MONITORING_DEFAULT_PROTOCOLS", True):
+        install_default_protocols(using=using)
+
+
+def install_default_protocols(*, using: str = "default") -> None:
+    """The default protocols, when the clinic has none (and the tables exist)."""
     tables = connections[using].introspection.table_names()
     if ProtocolVersion._meta.db_table not in tables or MonitoringProtocol.objects.using(using).exists():
         return

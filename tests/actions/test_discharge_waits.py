@@ -1,7 +1,5 @@
 """The discharge waits until the patient may leave (records.discharge_criteria), and a physician may override."""
 
-import importlib.machinery
-import sys
 import types
 
 import pytest
@@ -9,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from records import monitoring
 from records.actions.context import ActionRefused
 from records.actions.medications import administration_start
 from records.actions.side_effects import discharge_override, discharge_record
@@ -136,13 +135,10 @@ def test_escort_alone_is_the_checklist_field(sessions, patient, nurse):
 
 @pytest.fixture
 def protocol(monkeypatch):
-    """records.monitoring as the monitoring protocols provide it: findings set by the test."""
-    module = types.ModuleType("records.monitoring")
-    module.__spec__ = importlib.machinery.ModuleSpec("records.monitoring", None)
-    module.findings = []
-    module.protocol_discharge_findings = lambda session, now: list(module.findings)
-    monkeypatch.setitem(sys.modules, "records.monitoring", module)
-    return module
+    """The monitoring protocol's own findings (records.monitoring states them; tested there), set by the test."""
+    findings = types.SimpleNamespace(findings=[])
+    monkeypatch.setattr(monitoring, "protocol_discharge_findings", lambda session, now: list(findings.findings))
+    return findings
 
 
 def test_protocol_findings_alone_come_from_the_monitoring_module(sessions, patient, nurse, protocol):

@@ -26,7 +26,7 @@ from records.monitoring import (
 )
 from tests.conftest import CLINIC_DAY, actor_for
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("default_protocols")]
 
 START = CLINIC_DAY.replace(hour=11, tzinfo=ZoneInfo(settings.TIME_ZONE))
 # Every value any checkpoint may ask for.

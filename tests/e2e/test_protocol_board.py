@@ -13,6 +13,8 @@ from tests.conftest import PASSWORD, actor_for
 from tests.e2e.conftest import axe_violations, log_in
 from tests.views.test_protocol_views import chart, running
 
+pytestmark = pytest.mark.usefixtures("default_protocols")
+
 TABLET = {"width": 1280, "height": 800}
 TABLET_PORTRAIT = {"width": 800, "height": 1280}
 DESKTOP = {"width": 1920, "height": 1080}

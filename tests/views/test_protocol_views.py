@@ -18,7 +18,7 @@ from records.models.vitals import CADSS6_ITEMS
 from tests.conftest import actor_for, confirm_identity
 from tests.factories import SessionFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("default_protocols")]
 
 FULL = {
     "systolic": 124,

@@ -101,7 +101,9 @@ def test_board_constant_queries(client, nurse, physician, django_assert_max_num_
 # Board -------------------------------------------------------------------------------
 
 
-def test_board_polls_as_background_refresh_and_highlights_held(client, nurse, sessions, patient, make_patient):
+def test_board_polls_as_background_refresh_and_highlights_held(
+    client, nurse, sessions, patient, make_patient, default_protocols
+):
     sessions.to(patient, "held")
     sessions.to(make_patient(), "in_progress")
     client.force_login(nurse)
@@ -118,7 +120,9 @@ def test_board_polls_as_background_refresh_and_highlights_held(client, nurse, se
     assert AuditEvent.objects.filter(record_type="session_board").count() == 1
 
 
-def test_board_vitals_due_uses_clinic_interval_without_a_protocol(client, nurse, sessions, patient, admin_user):
+def test_board_vitals_due_uses_clinic_interval_without_a_protocol(
+    client, nurse, sessions, patient, admin_user, default_protocols
+):
     from records.actions.clinic import clinic_settings_update
     from records.actions.protocols import protocol_update
     from records.models import MonitoringProtocol

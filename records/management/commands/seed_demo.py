@@ -9,6 +9,7 @@ from records.actions import medications as med
 from records.actions.accounts import account_create
 from records.actions.context import Actor
 from records.actions.patients import patient_create
+from records.actions.protocols import install_default_protocols
 from records.actions.screening import screening_decide, screening_record
 from records.actions.sessions import (
     addendum_add,
@@ -103,6 +104,8 @@ class Command(BaseCommand):
                         phone="555-0100",
                     )
                     new_patients += 1
+            # The clinic's monitoring protocols (as `migrate` installs them for a new clinic), before any start.
+            install_default_protocols()
             new_sessions = self.seed_sessions()
             # Live on the protocols when the demo opens: one mid-protocol, one with an overdue checkpoint.
             new_sessions += seed_protocol_sessions(

@@ -5,9 +5,12 @@
 Neither writes a row itself: every step is the action a nurse or physician would take.
 """
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
+from records import monitoring
 from records.actions.medications import administration_start, administration_stop, order_document
 from records.actions.screening import screening_record
 from records.actions.sessions import session_arrive, session_begin_screening, session_schedule, session_sign
@@ -45,8 +48,9 @@ STEPS = ["scheduled", "arrived", "screening", "cleared", "in_progress", "recover
 
 
 class SessionBuilder:
-    def __init__(self, nurse, physician, actor_for):
+    def __init__(self, nurse, physician, actor_for, clock=None):
         self.nurse, self.physician, self.actor_for = nurse, physician, actor_for
+        self.clock = clock  # the test's running clock (tests/conftest.py), moved on before a discharge
 
     def schedule(self, patient, **overrides) -> Session:
         fields = {
@@ -102,6 +106,11 @@ class SessionBuilder:
                 actor=nurse, administration=self.administration, amount_given_value="35", amount_given_unit="mg"
             )
         if target >= 6:
+            # A session that took a monitoring protocol waits for its minimum observation time since the
+            # start and a before-discharge reading (records.monitoring): the test's clock moves on to then.
+            version = monitoring.adopted_version(session)
+            if version is not None and self.clock is not None:
+                self.clock.shift(timedelta(minutes=version.min_observation_minutes + 1))
             vitals_record(
                 actor=nurse,
                 session=session,
@@ -112,6 +121,7 @@ class SessionBuilder:
                 heart_rate=76,
                 spo2=98,
                 respiratory_rate=14,
+                pain=2,
                 **RECOVERED,
             )
             discharge_record(
@@ -128,10 +138,10 @@ class SessionBuilder:
 
 
 @pytest.fixture
-def sessions(nurse, physician):
+def sessions(nurse, physician, _clinic_day):
     from tests.conftest import actor_for
 
-    return SessionBuilder(nurse, physician, actor_for)
+    return SessionBuilder(nurse, physician, actor_for, clock=_clinic_day)
 
 
 # A whole past session through the actions: the same charting seed_demo uses for its year of treatment.

@@ -114,8 +114,8 @@ def _clinic_day():
     in every run. The live server of the browser tests runs in this process and sees
     the same clock. A test that needs another moment travels there itself.
     """
-    with clinic_day_clock():
-        yield
+    with clinic_day_clock() as clock:
+        yield clock
 
 
 def clinic_day_clock() -> time_machine.travel:
@@ -262,3 +262,12 @@ def default_protocols():
     from records.actions.protocols import install_default_protocols
 
     install_default_protocols()
+
+
+def a_protocol():
+    """A monitoring protocol for URLs that name one: the defaults, installed if the clinic has none."""
+    from records.actions.protocols import install_default_protocols
+    from records.models import MonitoringProtocol
+
+    install_default_protocols()
+    return MonitoringProtocol.objects.order_by("pk").first()

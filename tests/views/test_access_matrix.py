@@ -7,7 +7,8 @@ here, so no page ships without a decision on who may open it.
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from records.models import AuditEvent, MonitoringProtocol
+from records.models import AuditEvent
+from tests.conftest import a_protocol
 
 ANON, NURSE, PHYSICIAN, ADMIN = "anonymous", "nurse", "physician", "admin"
 LOGIN = "login"  # anonymous is sent to the log-in page
@@ -176,7 +177,7 @@ def url_kwargs(patient, nurse, sessions, system_actor):
         "session": {"pk": held.pk},
         "order": {"pk": verbal.pk},
         "monitor": {"pk": monitor.pk},
-        "protocol": {"pk": MonitoringProtocol.objects.order_by("pk").first().pk},
+        "protocol": {"pk": a_protocol().pk},
     }
 
     def kwargs_for(name: str) -> dict:

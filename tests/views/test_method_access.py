@@ -16,7 +16,6 @@ from records.models import (
     ClinicSettings,
     DeviceReading,
     Monitor,
-    MonitoringProtocol,
     Order,
     Patient,
     RecoveryCode,
@@ -25,6 +24,7 @@ from records.models import (
     VitalsReading,
 )
 from records.permissions import role_of
+from tests.conftest import a_protocol
 from tests.views.test_access_matrix import (
     ADMIN,
     ANON,
@@ -170,7 +170,7 @@ def url_for(name: str, *, patient, account, session=None, order=None, monitor=No
     objects = {
         "patient": {"pk": patient.pk},
         "account": {"pk": account.pk},
-        "protocol": {"pk": MonitoringProtocol.objects.order_by("pk").first().pk},
+        "protocol": {"pk": a_protocol().pk},
     }
     if session is not None:
         objects["session"] = {"pk": session.pk}

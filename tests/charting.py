@@ -68,8 +68,8 @@ class SessionBuilder:
         fields.update(overrides)
         return order_document(actor=self.actor_for(self.nurse), session=session, **fields)
 
-    def to(self, patient, state: str, screening: dict | None = None, **schedule) -> Session:
-        """A session of `patient` taken through the real actions up to `state`."""
+    def to(self, patient, state: str, screening: dict | None = None, order: dict | None = None, **schedule) -> Session:
+        """A session of `patient` taken through the real actions up to `state` (`order`: the order's own fields)."""
         nurse = self.actor_for(self.nurse)
         session = self.schedule(patient, **schedule)
         target = STEPS.index(state) if state in STEPS else None
@@ -86,7 +86,7 @@ class SessionBuilder:
         if target >= 3:
             screening_record(actor=nurse, session=session, **(screening or NEGATIVE_SCREENING))
         if target >= 4:
-            order = self.order(session)
+            order = self.order(session, **(order or {}))
             self.administration = administration_start(
                 actor=nurse, order=order, site="L forearm 22G", lot_number="LOT-1"
             )

@@ -15,7 +15,7 @@ from django.core.validators import DecimalValidator, MaxValueValidator, MinValue
 from django.utils import timezone
 
 from records.doses import DOSE_MAX_LENGTH, DoseUnit, validate_dose_value
-from records.forms.dates import check_date_range
+from records.forms.dates import BoundedDateField, check_date_range
 from records.models import (
     Answer,
     ClinicSettings,
@@ -572,8 +572,7 @@ class RemsForm(forms.Form):
 
 
 class RemsSubmittedForm(forms.Form):
-    submitted_on = forms.DateField(
+    submitted_on = BoundedDateField(
         label="Date submitted",
-        widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"required": "Enter the date the form was submitted.", "invalid": "Enter a date."},
+        error_messages={"required": "Enter the date the form was submitted."},
     )

@@ -21,7 +21,9 @@ PAGE_COLUMNS = (
     "temperature",
     "pain",
     "rass",
+    "moaas",
     "dissociation",
+    "cadss6",
     "weight",
 )
 
@@ -114,7 +116,7 @@ def test_fhirclient_reads_the_capability_statement_finds_the_patient_and_pages_t
     on_page = page_values(html)
     assert on_page  # the page shows the flowsheet
     # The vital signs the page shows are exactly those the client got (sedation and dissociation are surveys).
-    vital_signs = {k: v for k, v in on_page.items() if k[1] not in ("rass", "dissociation")}
+    vital_signs = {k: v for k, v in on_page.items() if k[1] not in ("rass", "moaas", "dissociation", "cadss6")}
     assert vital_signs == from_api
     assert ("temperature" in {k for _, k in from_api}) and ("weight" in {k for _, k in from_api})
     # Every read and search the client made is in the audit log, under the nurse's name.

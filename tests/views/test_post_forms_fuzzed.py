@@ -39,10 +39,12 @@ from records.actions.context import Actor
 from records.actions.devices import device_reading_receive, monitor_register
 from records.actions.medications import administration_pause
 from records.actions.patients import patient_deactivate, patient_reactivate
+from records.actions.rems import rems_form_record
 from records.actions.side_effects import side_effect_record
 from records.models import AuditEvent, Patient, User
 from records.permissions import Role
-from tests.conftest import actor_for, confirm_identity, verified_device
+from tests.charting import ESKETAMINE_ORDER
+from tests.conftest import a_protocol, actor_for, confirm_identity, verified_device
 from tests.views.test_access_matrix import project_url_names
 from tests.views.test_form_fuzzing import dates, numbers, texts
 from tests.views.test_method_access import METHOD_ACCESS, url_for
@@ -90,6 +92,11 @@ SESSION_STATE = {
     "session_order_new": "cleared",
     "session_administration_start": "cleared",
     "session_discharge": "recovery",
+    # No MOAA/S charted yet: the discharge waits, and the physician may override it.
+    "session_discharge_override": "recovery",
+    # The REMS monitoring form of an esketamine session, recorded after the discharge, then submitted.
+    "session_rems_form": "discharged",
+    "session_rems_submit": "discharged",
     "session_sign": "discharged",
     "session_cosign": "signed",
     "session_addendum": "signed",
@@ -106,6 +113,9 @@ HOST_PAGES = {
     "device": ["device_readings_unmatched"],
     "audit": ["audit_log"],
 }
+
+# Pages that carry the form of one URL only (besides its kind's pages above).
+FORM_PAGES = {"session_rems_submit": ["rems_worklist"]}
 
 # Rows written under their parent's audit event (the same step writes both).
 COVERED_BY = {"administrationevent": "administration", "intakerevision": "intakeassessment"}
@@ -281,11 +291,29 @@ def objects(patient, make_user, sessions, system_actor):
     return {"patient": patient, "account": account, "order": verbal, "monitor": monitor}
 
 
+REMS_ANSWERS = {
+    "lot_number": "EKT-2291",
+    "ready_to_leave": "90_to_119",
+    "sedation": "no",
+    "dissociation": "no",
+    "respiratory_depression": "no",
+    "concomitant_medications": [],
+    "serious_adverse_events": "no",
+}
+
+
 def session_for(name: str, sessions, patient, nurse):
     """A session in the state the form posted to `name` is for, with what the form acts on."""
     state = SESSION_STATE.get(name, DEFAULT_SESSION_STATE)
-    session = sessions.to(patient, state, chair=f"Chair F{next(_chairs)}")  # its own chair: monitors find it
+    extra = {}
+    if name.startswith("session_rems"):
+        extra = {"order": ESKETAMINE_ORDER, "planned_route": "intranasal"}
+    if name == "session_checkpoint_missed":
+        a_protocol()  # the clinic's protocols: the session takes one at its start, with its checkpoints
+    session = sessions.to(patient, state, chair=f"Chair F{next(_chairs)}", **extra)  # its own chair: monitors find it
     nurse_actor = actor_for(nurse)
+    if name == "session_rems_submit":
+        rems_form_record(actor=nurse_actor, session=session, **REMS_ANSWERS)
     if name == "session_administration_start":
         sessions.order(session)
     if state == "in_progress":
@@ -354,7 +382,7 @@ def test_junk_posted_to_every_form(name, data, objects, sessions, patient, nurse
         patient_reactivate(actor=system, patient=patient, reason="Back in care")
     url = url_for(name, session=session, **objects)
     host_kwargs = {"session": session, **objects}
-    hosts = [url_for(host, **host_kwargs) for host in HOST_PAGES.get(kind, [])]
+    hosts = [url_for(host, **host_kwargs) for host in [*HOST_PAGES.get(kind, []), *FORM_PAGES.get(name, [])]]
 
     client = Client()
     client.force_login(staff[allowed_role(name)])

@@ -27,6 +27,7 @@ from records.management.demo.esketamine import seed_esketamine_session
 from records.management.demo.protocols import seed_protocol_sessions
 from records.management.demo.treatment_course import seed_treatment_course
 from records.models import Patient, Session, User
+from records.models.vitals import CADSS6_ITEMS
 from records.permissions import Role
 
 ORDER_STEPS = [
@@ -292,6 +293,8 @@ class Command(BaseCommand):
             sedation_rass=0,
             dissociation="none",
             moaas=5,
+            # CADSS-6, every item 0: the protocol's before-discharge checkpoint asks for it.
+            **dict.fromkeys(CADSS6_ITEMS, 0),
         )
         if state == "recovery":
             return

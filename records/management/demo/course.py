@@ -13,6 +13,7 @@ from records.actions.sessions import session_arrive, session_begin_screening, se
 from records.actions.side_effects import discharge_record, side_effect_record
 from records.actions.vitals import vitals_record
 from records.models import Patient, Session, User
+from records.models.vitals import CADSS6_ITEMS
 
 NEGATIVE = {
     "hypertension_history": "no",
@@ -128,10 +129,13 @@ def chart_session(
     administration_stop(
         actor=as_nurse, administration=administration, amount_given_value="35", amount_given_unit="mg", at=at(stop)
     )
+    # The IV protocol observes for at least 60 minutes from the start (at(10)) and asks for a reading
+    # before the discharge once they have passed (records.monitoring).
+    recovered = max(stop + 20, 10 + 61)
     vitals_record(
         actor=as_nurse,
         session=session,
-        measured_at=at(stop + 20),
+        measured_at=at(recovered),
         phase="post",
         systolic=systolic - 2,
         diastolic=diastolic - 2,
@@ -142,6 +146,7 @@ def chart_session(
         # Fully alert and no dissociation left: the discharge waits for both (records.discharge_criteria).
         moaas=5,
         dissociation="none",
+        **dict.fromkeys(CADSS6_ITEMS, 0),
     )
     discharge_record(
         actor=as_nurse,
@@ -150,7 +155,7 @@ def chart_session(
         vitals_near_baseline=True,
         steady_walking=True,
         escort_present_not_driving=True,
-        discharged_at=at(stop + 25),
+        discharged_at=at(recovered + 5),
     )
     if sign:
         session_sign(actor=as_nurse, session=session)

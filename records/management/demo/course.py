@@ -13,7 +13,6 @@ from records.actions.sessions import session_arrive, session_begin_screening, se
 from records.actions.side_effects import discharge_record, side_effect_record
 from records.actions.vitals import vitals_record
 from records.models import Patient, Session, User
-from records.models.vitals import CADSS6_ITEMS
 
 NEGATIVE = {
     "hypertension_history": "no",
@@ -146,7 +145,12 @@ def chart_session(
         # Fully alert and no dissociation left: the discharge waits for both (records.discharge_criteria).
         moaas=5,
         dissociation="none",
-        **dict.fromkeys(CADSS6_ITEMS, 0),
+        cadss_1=0,
+        cadss_2=0,
+        cadss_6=0,
+        cadss_7=0,
+        cadss_15=0,
+        cadss_22=0,
     )
     discharge_record(
         actor=as_nurse,

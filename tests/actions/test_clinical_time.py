@@ -295,14 +295,15 @@ def test_a_window_on_other_days_gives_the_dates(nurse, physician, patient):
     from records.clinical_time import require_in_visit
     from tests.charting import chart_session
 
-    # Arrival 09:00, the stop at 09:18, the discharge 25 minutes later.
+    # Arrival 09:00, the start at 09:10, the stop at 09:18; the recovered reading an hour after the start
+    # (the IV protocol's observation) at 10:11, and the discharge 5 minutes later.
     session = chart_session(nurse=nurse, physician=physician, patient=patient, start=at("09:00", day=-3), sign=False)
     refused(
         lambda: require_in_visit(session, field="resolved_at", label="Resolved at", value=timezone.now()),
         "resolved_at",
-        "Resolved at must be between 2026-11-22 08:00 and 2026-11-22 09:43.",
+        "Resolved at must be between 2026-11-22 08:00 and 2026-11-22 10:16.",
     )
-    require_in_visit(session, field="resolved_at", label="Resolved at", value=at("09:43", day=-3))
+    require_in_visit(session, field="resolved_at", label="Resolved at", value=at("10:16", day=-3))
 
 
 # Arrival -----------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db import connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.utils import timezone
 
 from records.audit.chain import GENESIS_HASH, event_hash, normalise_ip
@@ -90,15 +90,36 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int]:
         return list(range(last + 1, last + 1 + count))
 
 
+def _preparers(fields: Sequence[models.Field]) -> list[Callable[[Any], Any] | None]:
+    """Per field, how a Python value becomes a database value (None: as it is).
+
+    The driver takes ints, strings, booleans, dates and times as they are on PostgreSQL;
+    only JSON needs Django's wrapping. SQLite needs Django's text forms for times,
+    dates, decimals and JSON. Preparing only those fields keeps a row cheap.
+    """
+    real = connections[DEFAULT_DB_ALIAS]
+    needs = (
+        (models.JSONField,)
+        if real.vendor == "postgresql"
+        else (models.JSONField, models.DateTimeField, models.DateField, models.DecimalField)
+    )
+    return [(lambda value, f=f: f.get_db_prep_save(value, real)) if isinstance(f, needs) else None for f in fields]
+
+
 def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:
     """Insert `rows` ({attname: value}, every concrete field present or defaulted) in one go."""
     if not rows:
         return
     fields = _columns(model)
     names = [str(f.column) for f in fields]
+    defaults = {f.attname: f.get_default() for f in fields}
+    plan = list(zip([f.attname for f in fields], _preparers(fields), strict=True))
     table = model._meta.db_table
     prepared = (
-        tuple(f.get_db_prep_save(row[f.attname] if f.attname in row else f.get_default(), connection) for f in fields)
+        tuple(
+            (prepare(row.get(name, defaults[name])) if prepare else row.get(name, defaults[name]))
+            for name, prepare in plan
+        )
         for row in rows
     )
     with connection.cursor() as cursor:

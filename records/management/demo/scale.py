@@ -103,7 +103,11 @@ def _preparers(fields: Sequence[models.Field]) -> list[Callable[[Any], Any] | No
         if real.vendor == "postgresql"
         else (models.JSONField, models.DateTimeField, models.DateField, models.DecimalField)
     )
-    return [(lambda value, f=f: f.get_db_prep_save(value, real)) if isinstance(f, needs) else None for f in fields]
+
+    def preparer(f: models.Field) -> Callable[[Any], Any]:
+        return lambda value: f.get_db_prep_save(value, real)
+
+    return [preparer(f) if isinstance(f, needs) else None for f in fields]
 
 
 def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:

@@ -12,7 +12,7 @@ PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 export PIP_BUILD_CONSTRAINT := $(CURDIR)/build-constraints.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help run test audit test-sqlite test-postgres venv lint typecheck format seed check-python clean pg-roles pdf-libs
+.PHONY: help run test audit bench test-sqlite test-postgres venv lint typecheck format seed check-python clean pg-roles pdf-libs
 
 help:
 	@echo "make run    set up everything and serve the demo on http://127.0.0.1:$(PORT), monitors on MLLP port $(MLLP_PORT),"
@@ -22,6 +22,7 @@ help:
 	@echo "make typecheck  mypy only"
 	@echo "make pg-roles  create the PostgreSQL owner and application roles, migrate, grant (see README)"
 	@echo "make audit  security lint (ruff S rules) and dependency audit (pip-audit)"
+	@echo "make bench  scale and speed benchmarks on PostgreSQL, each figure beside its goal (BENCH_YEARS=0.05)"
 
 check-python:
 	@if [ -z "$(SYSTEM_PYTHON)" ]; then echo "Python 3.12 or newer is required; none found on PATH." >&2; exit 1; fi
@@ -76,6 +77,11 @@ test-sqlite: venv
 
 test-postgres: venv
 	DATABASE_URL=$(PG_TEST_URL) $(PY) -m pytest
+
+# Run on purpose, never by `make test`: builds two databases on PG_ADMIN_URL's server, measures, drops them.
+BENCH_YEARS ?= 0.05
+bench: venv pdf-libs
+	$(PY) benchmarks/scale.py run --clinic-years $(BENCH_YEARS) --admin-url $(PG_ADMIN_URL)
 
 lint: venv
 	@bash .ci/static-checks

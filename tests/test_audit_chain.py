@@ -5,6 +5,7 @@ protective triggers switched off (tests/dbtools.py), straight in SQL.
 """
 
 import itertools
+import json
 import threading
 from datetime import UTC, datetime
 
@@ -295,3 +296,118 @@ def test_large_reads_stream_without_holding_the_whole_result(chain):
     assert [seq for seq, _ in seen] == [e.seq for e in chain]
     assert {in_transaction for _, in_transaction in seen} == {connection.vendor == "postgresql"}
     assert not connection.in_atomic_block
+
+
+def reference_content(row: dict) -> bytes:
+    """The chain's canonical content as first defined: json.dumps of the content, sorted keys."""
+    from records.audit.chain import CHAIN_VERSION, normalise_ip, utc_iso
+
+    content = {
+        "v": CHAIN_VERSION,
+        **{name: (None if row[name] is None else str(row[name])) for name in ("id", "seq", "actor_id", "patient_id")},
+        "occurred_at": utc_iso(row["occurred_at"]),
+        **{
+            name: row[name]
+            for name in (
+                "actor_username",
+                "actor_role",
+                "action",
+                "record_type",
+                "record_id",
+                "changes",
+                "reason",
+                "user_agent",
+                "prev_hash",
+            )
+        },
+        "ip_address": normalise_ip(row["ip_address"]),
+    }
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def test_the_canonical_content_is_the_sorted_json_of_the_event(chain):
+    """The hand-written canonical JSON (fast to verify) is byte for byte the sorted json.dumps."""
+    from records.audit.chain import canonical_content
+
+    rows = [dict(zip(HASHED_COLUMNS, v, strict=True)) for v in AuditEvent.objects.values_list(*HASHED_COLUMNS)]
+    odd = {
+        **rows[0],
+        "actor_id": None,
+        "patient_id": None,
+        "ip_address": None,
+        "reason": 'quotes " and \\ and \n newline, ünïcödé, emoji \U0001f600',
+        "changes": {"z": [None, {"y": 1, "b": [1.25, "ä"]}], "a": []},
+        "occurred_at": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+    }
+    for row in [*rows, odd]:
+        assert canonical_content(row) == reference_content(row)
+
+
+def _parallel_verify(**kwargs):
+    from records.audit.chain import verify_chain
+
+    return verify_chain(workers=2, parallel_from=1, range_size=2, **kwargs)
+
+
+postgres_only = pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the chain is split on PostgreSQL")
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_chain_split_over_processes_verifies_like_one_walk(chain):
+    from records.audit.chain import verify_chain
+
+    whole = verify_chain(workers=1)
+    split = _parallel_verify()
+
+    assert split.workers == 2
+    assert (split.intact, split.checked, split.head_seq, split.head_hash) == (
+        True,
+        whole.checked,
+        whole.head_seq,
+        whole.head_hash,
+    )
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("position", [1, 2, 3, 5], ids=["first", "end-of-range", "start-of-range", "last"])
+def test_a_split_chain_names_the_same_first_bad_event(chain, position):
+    from records.audit.chain import verify_chain
+
+    target = chain[position - 1]
+    later = chain[min(position + 2, len(chain) - 1)]
+    tamper(f"UPDATE {TABLE} SET reason = 'nothing happened' WHERE id IN (%s, %s)", [target.pk, later.pk])
+
+    split, whole = _parallel_verify(), verify_chain(workers=1)
+    assert (split.first_bad_seq, split.first_bad_id, split.problem) == (target.seq, target.pk, whole.problem)
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("positions", [[2], [3], [3, 4]], ids=["end-of-range", "start-of-range", "whole-range"])
+def test_a_split_chain_finds_deleted_events(chain, positions):
+    """Ranges of two events: 1-2, 3-4, 5."""
+    assert len(chain) == 5
+    tamper(f"DELETE FROM {TABLE} WHERE seq = ANY(%s)", [positions])
+
+    split = _parallel_verify()
+    assert not split.intact
+    # Named at the first missing position, or (as one walk does) at the event after the gap.
+    assert split.first_bad_seq in (positions[0], positions[-1] + 1)
+    assert f"position {positions[0]}" in split.problem
+    assert "missing (deleted)" in split.problem
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_split_chain_checks_the_heads_kept_outside(chain):
+    middle = chain[4]
+    assert _parallel_verify(expected=[(middle.seq, middle.entry_hash)]).intact
+    wrong = _parallel_verify(expected=[(middle.seq, "0" * 64)])
+    assert wrong.first_bad_seq == middle.seq
+    assert "kept outside the database" in wrong.problem
+    beyond = _parallel_verify(expected=[(chain[-1].seq + 5, "0" * 64)])
+    assert "the latest events were removed" in beyond.problem
+    anchor = _parallel_verify(anchor=(chain[-1].seq + 1, "0" * 64))
+    assert "an earlier verification saw it reach" in anchor.problem

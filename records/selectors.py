@@ -258,6 +258,16 @@ def session_get(*, user: Reader, pk: int) -> Session:
     return get_object_or_404(sessions, pk=pk)
 
 
+def session_for_write(*, user: Reader, pk: int) -> Session:
+    """One session as a charting view needs it before its action: the row alone, one query.
+
+    The action locks and re-reads the row itself (records.actions.sessions.lock_session);
+    the page's related rows are read once, after the action, for the answer.
+    """
+    require(user, "view_session")
+    return get_object_or_404(Session.objects.select_related("patient"), pk=pk)
+
+
 def _screenings_queryset() -> QuerySet[Screening]:
     """Every screening of a session, superseded ones too (Session.screening picks the current one)."""
     return Screening.objects.select_related(

@@ -34,7 +34,7 @@ from records.forms.sessions import (
     now_local,
 )
 from records.models import ScreeningOutcome, SessionStatus
-from records.selectors import session_get
+from records.selectors import session_for_write, session_get
 from records.views.common import permission_required, run_action
 from records.views.reauth import reauth_required
 from records.views.sessions.page import (
@@ -240,7 +240,7 @@ def session_administration_stop(request, pk: int):
 @permission_required(CHART, ONLY_NURSES)
 def session_vitals_record(request, pk: int):
     """Save one flowsheet row. With htmx, answer with the vitals section (new row, fresh form)."""
-    session = session_get(user=request.user, pk=pk)
+    session = session_for_write(user=request.user, pk=pk)
     form = vitals_form(session, request.POST)
     saved = form.is_valid() and bool(
         run_action(

@@ -108,6 +108,11 @@ class AuditEvent(models.Model):
             models.Index(fields=["actor", "occurred_at", "seq"], name="audit_actor_time_idx"),
             models.Index(fields=["action", "occurred_at", "seq"], name="audit_action_time_idx"),
             models.Index(fields=["record_type", "record_id", "occurred_at"], name="audit_record_time_idx"),
+            # The report's sorts by user, role and address (records.selectors.AUDIT_SORTS), each
+            # with seq as its tie-break, read in either direction.
+            models.Index(fields=["actor_username", "seq"], name="audit_user_sort_idx"),
+            models.Index(fields=["actor_role", "seq"], name="audit_role_sort_idx"),
+            models.Index(fields=["ip_address", "seq"], name="audit_address_sort_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(seq__gte=1), name="audit_seq_positive"),

@@ -427,7 +427,7 @@ def part(url: str, name: str, *args: str) -> dict:
 
 
 def load() -> str:
-    return os.getloadavg().__repr__().strip("()")
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def verdict(ok: bool) -> str:

@@ -394,7 +394,9 @@ def verify_chain(
     """
     from django.db import connection
 
-    workers = workers if workers is not None else (os.cpu_count() or 1)
+    # Half the cores: the database server streaming the rows needs about as much CPU as the
+    # hashing (on 2 cores, two walkers were slower than one: README, "Scale and speed").
+    workers = workers if workers is not None else (os.cpu_count() or 1) // 2
     head = _head_seq()
     if (
         workers < 2

@@ -2,7 +2,7 @@
 
 On PostgreSQL, with sorting made prohibitively expensive for the planner, the page's query
 must still find a plan without a Sort: one that reads the sort's index in order
-(migration 0007_audit_report_indexes). Without the index the plan sorts.
+(migration 0009_audit_report_indexes). Without the index the plan sorts.
 """
 
 import pytest

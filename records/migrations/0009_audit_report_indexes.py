@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("records", "0006_chairside_scales"),
+        ("records", "0008_discharge_and_rems"),
     ]
 
     operations = [

@@ -164,21 +164,11 @@ def test_every_url_has_an_expectation():
 
 
 @pytest.fixture
-def url_kwargs(patient, nurse, sessions, system_actor):
-    """Real objects for every URL parameter, chosen by the parameter's meaning."""
-    from records.actions.devices import monitor_register
-
-    monitor = monitor_register(actor=system_actor, device_id="MATRIX-MONITOR", chair="Chair 9")
-    held = sessions.to(patient, "held")
-    verbal = sessions.order(sessions.to(patient, "cleared"), received_as="verbal", read_back_confirmed=True)
-    objects = {
-        "patient": {"pk": patient.pk},
-        "account": {"pk": nurse.pk},
-        "session": {"pk": held.pk},
-        "order": {"pk": verbal.pk},
-        "monitor": {"pk": monitor.pk},
-        "protocol": {"pk": a_protocol().pk},
-    }
+def url_kwargs(world_objects):
+    """Real objects for every URL parameter, chosen by the parameter's meaning (tests/views/conftest.py)."""
+    objects = {kind: {"pk": obj.pk} for kind, obj in world_objects.items()}
+    objects["protocol"] = {"pk": a_protocol().pk}
+    patient = world_objects["patient"]
 
     def kwargs_for(name: str) -> dict:
         pattern = next(p for p in _flat_patterns() if p.name == name)
@@ -202,9 +192,9 @@ def _flat_patterns(patterns=None):
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", [ANON, NURSE, PHYSICIAN, ADMIN])
 @pytest.mark.parametrize("name", sorted(ACCESS))
-def test_get_by_role(client, make_user, url_kwargs, name, role):
+def test_get_by_role(client, url_world, url_kwargs, name, role):
     if role != ANON:
-        client.force_login(make_user(role))
+        client.force_login(url_world.user(role))
     url = reverse(name, kwargs=url_kwargs(name))
     denied_before = AuditEvent.objects.filter(action="access_denied").count()
 

@@ -93,8 +93,16 @@ GET_PAGES = sorted(name for name in ACCESS if allowed_role(name))
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", GET_PAGES)
-def test_every_page_answers_impossible_dates_without_a_500(client_for, make_user, url_kwargs, patient, nurse, name):  # noqa: F811
-    client = client_for(make_user(allowed_role(name)))
+def test_every_page_answers_impossible_dates_without_a_500(
+    client_for,
+    url_world,
+    url_kwargs,  # noqa: F811
+    world_patient,
+    world_nurse,
+    name,
+):
+    patient, nurse = world_patient, world_nurse
+    client = client_for(url_world.user(allowed_role(name)))
     url = reverse(name, kwargs=url_kwargs(name))
     # The other filters valid, so the dates are what is judged.
     others = {"patient": patient.mrn, "user": nurse.pk, "actor": nurse.pk}

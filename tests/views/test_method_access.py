@@ -10,7 +10,6 @@ import pytest
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from records.actions.devices import monitor_register
 from records.models import (
     AuditEvent,
     ClinicSettings,
@@ -210,16 +209,12 @@ def snapshot(target):
 @pytest.mark.parametrize("method", ["GET", "POST"])
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("name", sorted(METHOD_ACCESS))
-def test_method_by_role(client, make_user, patient, nurse, sessions, system_actor, name, role, method):
-    from tests.conftest import verified_device
-
-    verified_device(nurse)
+def test_method_by_role(client, url_world, world_objects, name, role, method):
+    """The URLs' objects (tests/views/conftest.py): a session held for physician review, a verbal order to co-sign."""
     if role != ANON:
-        client.force_login(make_user(role))
-    held = sessions.to(patient, "held")
-    verbal = sessions.order(sessions.to(patient, "cleared"), received_as="verbal", read_back_confirmed=True)
-    monitor = monitor_register(actor=system_actor, device_id="MATRIX-MONITOR", chair="Chair 9")
-    url = url_for(name, patient=patient, account=nurse, session=held, order=verbal, monitor=monitor)
+        client.force_login(url_world.user(role))
+    url = url_for(name, **world_objects)
+    nurse = world_objects["account"]
     before = snapshot(nurse)
     denied_before = AuditEvent.objects.filter(action="access_denied").count()
 

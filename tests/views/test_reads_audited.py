@@ -55,7 +55,7 @@ LIST_PAGES = {
     "audit_log": ("view", "audit_report", {}),
     "audit_export": ("export", "audit_report", {}),
     "audit_disclosures": ("view", "audit_report", {}),
-    "audit_patient_access": ("view", "audit_report", {"patient": "MRN-TEST-1"}),
+    "audit_patient_access": ("view", "audit_report", {"patient": "{mrn}"}),
     "audit_user_activity": ("view", "audit_report", {"user": "{nurse}"}),
     "device_readings_unmatched": ("view", "unmatched_device_readings", {}),
     # Polled by the board; a view event only when it shows new readings (204 otherwise).
@@ -112,14 +112,15 @@ def readers(name: str) -> list[str]:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", sorted(PATIENT_PAGES | set(LIST_PAGES)))
-def test_a_read_writes_one_read_event(make_user, url_kwargs, patient, nurse, name):  # noqa: F811
+def test_a_read_writes_one_read_event(url_world, url_kwargs, world_patient, world_nurse, name):  # noqa: F811
+    patient, nurse = world_patient, world_nurse
     url = reverse(name, kwargs=url_kwargs(name))
     _, _, query = LIST_PAGES.get(name, (None, None, {}))
-    query = {key: value.format(nurse=nurse.pk) for key, value in query.items()}
+    query = {key: value.format(nurse=nurse.pk, mrn=world_patient.mrn) for key, value in query.items()}
     assert readers(name)
     for role in readers(name):
         client = Client()
-        client.force_login(make_user(role))
+        client.force_login(url_world.user(role))
         confirm_identity(client)
         last = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
 
@@ -162,26 +163,27 @@ def every_table() -> dict[str, list]:
     }
 
 
-def client_as(role: str, make_user) -> Client:
+def client_as(role: str, url_world, make_user) -> Client:
     client = Client()
     if role == ENROLLING:
         make_user(Role.NURSE, "half_signed_in")
         response = client.post(reverse("login"), {"username": "half_signed_in", "password": PASSWORD})
         assert response.url.startswith(reverse("mfa_enrol"))
     elif role != ANON:
-        client.force_login(make_user(role))
+        client.force_login(url_world.user(role))
         confirm_identity(client)
     return client
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", sorted(ACCESS))
-def test_a_get_by_anyone_changes_no_table(make_user, url_kwargs, patient, nurse, name):  # noqa: F811
+def test_a_get_by_anyone_changes_no_table(make_user, url_world, url_kwargs, world_patient, world_nurse, name):  # noqa: F811
+    nurse = world_nurse
     url = reverse(name, kwargs=url_kwargs(name))
     _, _, query = LIST_PAGES.get(name, (None, None, {}))
-    query = {key: value.format(nurse=nurse.pk) for key, value in query.items()}
+    query = {key: value.format(nurse=nurse.pk, mrn=world_patient.mrn) for key, value in query.items()}
     for role in (ANON, *SIGNED_IN, ENROLLING):
-        client = client_as(role, make_user)
+        client = client_as(role, url_world, make_user)
         for params in ({}, query) if query else ({},):
             before = every_table()
 

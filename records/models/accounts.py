@@ -4,6 +4,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
+from records.models.base import RecordModel
+
 if TYPE_CHECKING:
     from records.permissions import Role
 
@@ -28,7 +30,7 @@ class User(AbstractUser):
         return self.get_full_name() or self.username
 
 
-class RecoveryCode(models.Model):
+class RecoveryCode(RecordModel):
     """A one-time code that replaces the authenticator app once, e.g. after losing the phone.
 
     Only a hash is stored (Django's password hashers); the codes are shown once,

@@ -2,8 +2,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from records.models.base import RecordModel
 
-class Addendum(models.Model):
+
+class Addendum(RecordModel):
     """Later information on a signed session (FHIR Provenance). Append-only: never replaces the original."""
 
     session = models.ForeignKey("records.Session", on_delete=models.PROTECT, related_name="addenda")

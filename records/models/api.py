@@ -4,8 +4,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from records.models.base import RecordModel
 
-class ApiToken(models.Model):
+
+class ApiToken(RecordModel):
     """A personal token for the FHIR read API (`Authorization: Bearer ...`), issued by an admin for one account.
 
     Only the SHA-256 of the token is kept. The token is 256 random bits, so a fast
@@ -56,7 +58,7 @@ class ApiToken(models.Model):
         return self.revoked_at is not None
 
 
-class RateLimitCounter(models.Model):
+class RateLimitCounter(RecordModel):
     """The table of Django's database cache `CACHES["ratelimit"]`: the API's request counters.
 
     Created by a migration rather than `createcachetable`, so that every database the

@@ -3,6 +3,8 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import models
 
+from records.models.base import RecordModel
+
 if TYPE_CHECKING:
     from records.audit.chain import ChainReport
 
@@ -68,7 +70,7 @@ class AuditAction(models.TextChoices):
 DISCLOSURE_ACTIONS = (AuditAction.PRINT, AuditAction.EXPORT, AuditAction.DISCLOSURE)
 
 
-class AuditEvent(models.Model):
+class AuditEvent(RecordModel):
     """One entry of the append-only audit log (FHIR AuditEvent; ASTM E2147).
 
     The database refuses UPDATE and DELETE on this table (see the migration that
@@ -137,7 +139,7 @@ class VerificationResult(models.TextChoices):
     TAMPERED = "tampered", "Tampering detected"
 
 
-class AuditVerification(models.Model):
+class AuditVerification(RecordModel):
     """One run of the audit chain's verification (append-only, like the log itself)."""
 
     started_at = models.DateTimeField()

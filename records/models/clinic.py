@@ -4,6 +4,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from records.models.base import RecordModel
+
 # Reference-range fields (flag, never refuse), in the order the settings page shows them.
 REFERENCE_RANGE_FIELDS = {
     "systolic": ("systolic_low", "systolic_high"),
@@ -21,7 +23,7 @@ def _int(default: int, low: int, high: int, verbose: str):
     )
 
 
-class ClinicSettings(models.Model):
+class ClinicSettings(RecordModel):
     """The clinic's own thresholds: one row (pk 1). None of them is a dose.
 
     Read with `ClinicSettings.current()`; changed only by the action

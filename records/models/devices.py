@@ -11,8 +11,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from records.models.base import RecordModel
 
-class Monitor(models.Model):
+
+class Monitor(RecordModel):
     """A registered bedside monitor: its identity as its messages carry it, and the chair it stands at."""
 
     device_id = models.CharField(
@@ -70,7 +72,7 @@ DEVICE_VITALS = (
 )
 
 
-class DeviceReading(models.Model):
+class DeviceReading(RecordModel):
     """One set of values a monitor measured at one time, awaiting a nurse's decision.
 
     Matched to the session in the monitor's chair when it arrived, or unmatched

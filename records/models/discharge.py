@@ -2,8 +2,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from records.models.base import RecordModel
 
-class Discharge(models.Model):
+
+class Discharge(RecordModel):
     """Discharge with the criteria checklist; every criterion must be confirmed."""
 
     session = models.OneToOneField("records.Session", on_delete=models.PROTECT, related_name="discharge")
@@ -32,7 +34,7 @@ class Discharge(models.Model):
         return f"Discharge of session {self.session_id}"
 
 
-class DischargeOverride(models.Model):
+class DischargeOverride(RecordModel):
     """A physician's decision to discharge before every criterion of records.discharge_criteria is met.
 
     Written with a reason after re-authentication; insert-only (0007's triggers), shown on the session

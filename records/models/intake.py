@@ -2,10 +2,12 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from records.models.base import RecordModel
+
 BASELINE_DAYS_MAX = 31
 
 
-class IntakeAssessment(models.Model):
+class IntakeAssessment(RecordModel):
     """The physician's candidacy assessment of a patient, one per patient.
 
     A record of what the physician documented: the system neither scores it nor
@@ -41,7 +43,7 @@ class IntakeAssessment(models.Model):
         return f"Intake of patient {self.patient_id} (version {self.version})"
 
 
-class IntakeRevision(models.Model):
+class IntakeRevision(RecordModel):
     """One saved version of an intake assessment, as it was then. Append-only."""
 
     intake = models.ForeignKey(IntakeAssessment, on_delete=models.PROTECT, related_name="revisions")

@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 
 from records.doses import DOSE_MAX_LENGTH, DOSE_PATTERN, DoseUnit
+from records.models.base import RecordModel
 from records.models.sessions import Route
 
 
@@ -12,7 +13,7 @@ class ReceivedAs(models.TextChoices):
     TELEPHONE = "telephone", "Telephone"
 
 
-class Order(models.Model):
+class Order(RecordModel):
     """The order as given (FHIR MedicationRequest): recorded exactly as written, never computed."""
 
     session = models.ForeignKey("records.Session", on_delete=models.PROTECT, related_name="orders")
@@ -81,7 +82,7 @@ class AdministrationState(models.TextChoices):
     STOPPED = "stopped", "Stopped"
 
 
-class Administration(models.Model):
+class Administration(RecordModel):
     """Giving one order (FHIR MedicationAdministration); the amount is as the nurse documents it.
 
     One per order (rule R4). In the database it is inserted running, only while the session's
@@ -134,7 +135,7 @@ class AdministrationEventKind(models.TextChoices):
     STOP = "stop", "Stop"
 
 
-class AdministrationEvent(models.Model):
+class AdministrationEvent(RecordModel):
     """Start, pause, resume and stop of an administration, in order, each with its time and reason."""
 
     session = models.ForeignKey("records.Session", on_delete=models.PROTECT, related_name="administration_events")

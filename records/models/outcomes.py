@@ -2,13 +2,15 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from records.models.base import RecordModel
+
 # Published score ranges of the questionnaires.
 HEADACHE_DAYS_MAX = 30
 MIDAS_RANGE = (0, 270)
 HIT6_RANGE = (36, 78)
 
 
-class OutcomeReport(models.Model):
+class OutcomeReport(RecordModel):
     """Patient-reported outcomes, at a session or between sessions, as the patient reported them."""
 
     patient = models.ForeignKey("records.Patient", on_delete=models.PROTECT, related_name="outcome_reports")

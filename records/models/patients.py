@@ -2,6 +2,8 @@ from datetime import date
 
 from django.db import models
 
+from records.models.base import RecordModel
+
 
 class Sex(models.TextChoices):
     # FHIR administrative gender
@@ -11,7 +13,7 @@ class Sex(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
-class Patient(models.Model):
+class Patient(RecordModel):
     """A person the clinic treats. Deactivated, never deleted."""
 
     mrn = models.CharField("MRN", max_length=32, unique=True, help_text="Medical record number, unique in the clinic.")

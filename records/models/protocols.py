@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from records.models.base import RecordModel
+
 
 class Anchor(models.TextChoices):
     """What a checkpoint's time counts from."""
@@ -32,7 +34,7 @@ class Requirement(models.TextChoices):
     DISSOCIATION = "dissociation", "Dissociation (CADSS-6)"
 
 
-class MonitoringProtocol(models.Model):
+class MonitoringProtocol(RecordModel):
     """A named protocol; its routes, checkpoints and minimum observation are in its versions."""
 
     name = models.CharField(max_length=120, unique=True)
@@ -47,7 +49,7 @@ class MonitoringProtocol(models.Model):
         return self.name
 
 
-class ProtocolVersion(models.Model):
+class ProtocolVersion(RecordModel):
     """One version of a protocol, never changed once written.
 
     `checkpoints` is a list of {"name", "anchor", "offset", "window_start", "window_end", "every",
@@ -83,7 +85,7 @@ class ProtocolVersion(models.Model):
         return f"{self.protocol.name} v{self.number}"
 
 
-class SessionProtocol(models.Model):
+class SessionProtocol(RecordModel):
     """The protocol version a session took at its first administration start; kept for good."""
 
     session = models.OneToOneField("records.Session", on_delete=models.PROTECT, related_name="session_protocol")
@@ -94,7 +96,7 @@ class SessionProtocol(models.Model):
         return f"Session {self.session_id} follows {self.version_id}"
 
 
-class CheckpointMiss(models.Model):
+class CheckpointMiss(RecordModel):
     """Why a checkpoint was not charted in its window, as the nurse recorded it. Never changed."""
 
     session = models.ForeignKey("records.Session", on_delete=models.PROTECT, related_name="checkpoint_misses")

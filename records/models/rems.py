@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from records.models.base import RecordModel
+
 
 class YesNo(models.TextChoices):
     YES = "yes", "Yes"
@@ -38,7 +40,7 @@ class ConcomitantMedication(models.TextChoices):
     OTHER_CNS = "other_cns_depressants", "Other CNS depressants"
 
 
-class RemsMonitoringForm(models.Model):
+class RemsMonitoringForm(RecordModel):
     """What the REMS form asks that the chart does not already hold. Insert-only; the submission is set once."""
 
     session = models.OneToOneField("records.Session", on_delete=models.PROTECT, related_name="rems_form")

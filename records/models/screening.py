@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from records.models.base import RecordModel
+
 
 class Answer(models.TextChoices):
     YES = "yes", "Yes"
@@ -26,7 +28,7 @@ class ScreeningDecision(models.TextChoices):
     DO_NOT_PROCEED = "do_not_proceed", "Do not proceed"
 
 
-class Screening(models.Model):
+class Screening(RecordModel):
     """The contraindication screening before any administration (QuestionnaireResponse).
 
     One current screening per session: striking the screening's own blood pressure as

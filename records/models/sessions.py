@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from records.models.base import RecordModel
+
 if TYPE_CHECKING:
     from records.models.discharge import Discharge
     from records.models.screening import Screening
@@ -44,7 +46,7 @@ class ExitKind(models.TextChoices):
     STOPPED_EARLY = "stopped_early", "Stopped early"
 
 
-class Session(models.Model):
+class Session(RecordModel):
     """One visit of a patient for a ketamine administration (FHIR Encounter).
 
     Once the nurse signs (signed_at set) the database refuses any change to the

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from records.models.base import RecordModel
+
 
 class SideEffectKind(models.TextChoices):
     DIZZINESS = "dizziness", "Dizziness"
@@ -19,7 +21,7 @@ class Severity(models.TextChoices):
     SEVERE = "severe", "Severe"
 
 
-class SideEffect(models.Model):
+class SideEffect(RecordModel):
     session = models.ForeignKey("records.Session", on_delete=models.PROTECT, related_name="side_effects")
     kind = models.CharField(max_length=16, choices=SideEffectKind.choices)
     other_text = models.CharField("Describe (other)", max_length=200, blank=True)

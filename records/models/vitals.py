@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from records.models.base import RecordModel
 from records.vital_limits import IMPOSSIBLE, SCALE_LIMITS
 
 
@@ -47,7 +48,7 @@ def _within_limits(field: str) -> Q:
     return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gte": limit.low, f"{field}__lte": limit.high})
 
 
-class VitalsReading(models.Model):
+class VitalsReading(RecordModel):
     """One row of the vitals flowsheet (FHIR Observation, vital-signs). Never edited or deleted:
     a wrong reading is marked entered in error and stays visible."""
 

@@ -70,7 +70,7 @@ def errors(validate, instance) -> dict:
 
 
 @pytest.mark.parametrize("model", CHECKED, ids=lambda model: model.__name__)
-@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_one_query_says_what_djangos_validation_says(model, data):
     instance = model()

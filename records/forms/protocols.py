@@ -61,7 +61,11 @@ class CheckpointForm(forms.Form):
         )
 
 
-CheckpointFormSet = forms.formset_factory(CheckpointForm, extra=1, can_delete=True, max_num=40, validate_max=True)
+# absolute_max: a form claiming more rows than 40 is refused with the message, and never more than 40 rows
+# are built and rendered again (Django's default would build up to 1,040 from the claimed count).
+CheckpointFormSet = forms.formset_factory(
+    CheckpointForm, extra=1, can_delete=True, max_num=40, validate_max=True, absolute_max=40
+)
 
 
 def checkpoints_initial(checkpoints: list[dict]) -> list[dict]:

@@ -349,3 +349,21 @@ def test_an_admin_adds_a_protocol_for_a_route_without_one(client, admin_user):
     assert added.versions.get().checkpoints[0]["requires"] == ["bp", "spo2"]
     assert version.pk == oral.versions.get().pk  # deactivating made no new version
     assert AuditEvent.objects.filter(record_type="monitoringprotocol", action="create").count() == 1
+
+
+def test_a_form_claiming_a_thousand_checkpoints_is_refused_and_builds_no_more_than_forty(client, admin_user):
+    """The row count comes from the form itself: a claim past the limit gets the message, not 1,000 rows rendered."""
+    protocol = MonitoringProtocol.objects.get(name="Intranasal esketamine")
+    client.force_login(admin_user)
+    confirm_identity(client)
+    versions = protocol.versions.count()
+
+    response = client.post(
+        reverse("protocol_edit", args=[protocol.pk]), _form_post(protocol, **{"cp-TOTAL_FORMS": "1000"})
+    )
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Please submit at most 40 forms." in html
+    assert html.count('class="border rounded p-2 mb-2 checkpoint-row"') <= 40
+    assert protocol.versions.count() == versions

@@ -118,6 +118,11 @@ def _clinic_day():
         yield clock
 
 
+def an_hour_before_the_tests() -> datetime:
+    """09:00 on CLINIC_DAY: when rows a module's tests share are made (tests/dbtools.py), before every test."""
+    return CLINIC_DAY.replace(hour=9, tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
 def clinic_day_clock() -> time_machine.travel:
     """The clock at 10:00 on CLINIC_DAY in the clinic's time zone, running (for fixtures wider than one test)."""
     return time_machine.travel(CLINIC_DAY.replace(tzinfo=ZoneInfo(settings.TIME_ZONE)), tick=True)

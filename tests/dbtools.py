@@ -77,3 +77,33 @@ def triggers_suspended():
                     cursor.execute(sql)
     else:
         raise NotImplementedError(connection.vendor)
+
+
+def rows_kept_for_the_module(django_db_blocker, moment, make):
+    """Yield what `make(clock)` returns, made once at `moment` and rolled back after the module's last test.
+
+    For a module-scoped fixture. The rows are made in a transaction left open for the module; each
+    test runs in a savepoint inside it (pytest-django's own transaction, as usual), so what a test
+    writes is gone before the next, and every test sees the rows as they were made. `make` should
+    return primary keys, not instances, so that no test shares another's objects in memory; and use
+    names of its own, so that the usual function fixtures (`nurse`, `patient`) still work beside it.
+    Not for a module with transactional tests (their commits and flushes need no open transaction), nor
+    one whose tests count rows of the whole table.
+    """
+    import time_machine
+    from django.db import connections, transaction
+
+    aliases = list(connections)
+    with django_db_blocker.unblock():
+        atomics = [transaction.atomic(using=alias) for alias in aliases]
+        for atomic in atomics:
+            atomic.__enter__()
+        with time_machine.travel(moment, tick=True) as clock:
+            made = make(clock)
+    try:
+        yield made
+    finally:
+        with django_db_blocker.unblock():
+            for alias, atomic in reversed(list(zip(aliases, atomics, strict=True))):
+                transaction.set_rollback(True, using=alias)
+                atomic.__exit__(None, None, None)

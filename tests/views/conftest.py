@@ -16,13 +16,9 @@ The world is made at 09:00 on the clinic day, an hour before every test's clock 
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import pytest
-import time_machine
-from django.conf import settings
-from django.db import connections, transaction
 
 from records.actions.context import Actor
 from records.actions.devices import monitor_register
@@ -30,6 +26,7 @@ from records.models import Monitor, Order, Patient, Session, User
 from records.permissions import Role
 from tests import conftest as base
 from tests.charting import SessionBuilder
+from tests.dbtools import rows_kept_for_the_module
 
 SIGNED_IN_ROLES = (Role.NURSE, Role.PHYSICIAN, Role.ADMIN)
 
@@ -53,24 +50,7 @@ class UrlWorld:
 
 @pytest.fixture(scope="module")
 def url_world(django_db_setup, django_db_blocker):
-    aliases = list(connections)
-    with django_db_blocker.unblock():
-        atomics = [transaction.atomic(using=alias) for alias in aliases]
-        for atomic in atomics:
-            atomic.__enter__()
-        with time_machine.travel(_world_moment(), tick=True) as clock:
-            world = _make_world(clock)
-    try:
-        yield world
-    finally:
-        with django_db_blocker.unblock():
-            for alias, atomic in reversed(list(zip(aliases, atomics, strict=True))):
-                transaction.set_rollback(True, using=alias)
-                atomic.__exit__(None, None, None)
-
-
-def _world_moment() -> datetime:
-    return (base.CLINIC_DAY - timedelta(hours=1)).replace(tzinfo=ZoneInfo(settings.TIME_ZONE))
+    yield from rows_kept_for_the_module(django_db_blocker, base.an_hour_before_the_tests(), _make_world)
 
 
 def _make_world(clock) -> UrlWorld:

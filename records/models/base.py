@@ -33,7 +33,8 @@ def failing_checks(
 ) -> set[str] | None:
     """The names of the check constraints `instance` breaks, from one query; None if the query could not run."""
     connection = connections[using]
-    against = instance._get_field_expression_map(meta=model_class._meta, exclude=exclude)
+    # Django's own map of the instance's values, as CheckConstraint.validate builds it (not in the stubs).
+    against = instance._get_field_expression_map(meta=model_class._meta, exclude=exclude)  # type: ignore[attr-defined]
     query = Query(None)
     for name, value in against.items():
         query.add_annotation(value if hasattr(value, "resolve_expression") else Value(value), name, select=False)
@@ -68,7 +69,7 @@ class RecordModel(models.Model):
                 c
                 for c in constraints
                 if isinstance(c, CheckConstraint)
-                and not (exclude and c._expression_refs_exclude(model_class, c.condition, exclude))
+                and not (exclude and c._expression_refs_exclude(model_class, c.condition, exclude))  # type: ignore[attr-defined]
             ]
             failing = failing_checks(self, model_class, checks, exclude, using) if checks else set()
             for constraint in constraints:
@@ -82,7 +83,7 @@ class RecordModel(models.Model):
                     constraint.validate(model_class, self, exclude=exclude, using=using)
                 except ValidationError as e:
                     if getattr(e, "code", None) == "unique" and len(getattr(constraint, "fields", ())) == 1:
-                        errors.setdefault(constraint.fields[0], []).append(e)
+                        errors.setdefault(constraint.fields[0], []).append(e)  # type: ignore[attr-defined]
                     else:
                         errors = e.update_error_dict(errors)
         if errors:

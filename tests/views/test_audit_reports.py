@@ -364,3 +364,12 @@ def test_a_large_log_is_verified_in_the_background(client, admin_user, scene, se
     assert (run.result, run.started_by_id) == ("intact", admin_user.pk)
     assert AuditEvent.objects.filter(action="verify", actor=admin_user).exists()
     assert "intact</strong>" in client.get(reverse("audit_log")).content.decode()
+
+
+def test_details_sort_by_their_first_characters_then_the_chain(admin_client, scene):
+    """A reason sorts by its first DETAILS_SORT_CHARS characters (what the index holds), ties in the chain's order."""
+    from records.selectors import DETAILS_SORT_CHARS
+
+    by_details = seqs(report(admin_client, sort="details", date_to="2026-03-31"))
+    keys = [(AuditEvent.objects.get(seq=s).reason[:DETAILS_SORT_CHARS], s) for s in by_details]
+    assert keys == sorted(keys)

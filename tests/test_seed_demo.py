@@ -4,6 +4,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.test import override_settings
+from hypothesis import given
+from hypothesis import strategies as st
 
 from records.management.demo.treatment_course import COURSE_MRN
 from records.models import AuditEvent, IntakeAssessment, Order, OutcomeReport, Patient, Session, User, VitalsReading
@@ -177,3 +179,20 @@ def test_the_running_server_does_not_import_the_demo_data():
             if any(name.startswith("records.management") for name in names):
                 importers.append(str(path.relative_to(package)))
     assert importers == []
+
+
+@given(minutes_since_midnight=st.integers(min_value=0, max_value=24 * 60 - 1))
+def test_the_demo_days_steps_keep_their_minutes_at_any_hour(minutes_since_midnight):
+    """Seeded at 00:05, the demo's steps were squeezed into five minutes: its discharges were refused."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from django.conf import settings
+
+    from records.management.commands.seed_demo import Timeline
+
+    midnight = datetime(2026, 11, 25, tzinfo=ZoneInfo(settings.TIME_ZONE))
+    time = Timeline(midnight + timedelta(minutes=minutes_since_midnight))
+    first_start, discharge = time.at(7.5, 12), time.at(7.5, 12 + 80)
+    assert discharge - first_start == timedelta(minutes=80)
+    assert time.at(0, 30) == time.now

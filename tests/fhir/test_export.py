@@ -27,6 +27,7 @@ from records.models import (
     VitalsReading,
 )
 from records.permissions import Role
+from tests.conftest import clinic_day_clock
 from tests.fhir.conftest import validate
 
 
@@ -87,7 +88,12 @@ def demo_export(django_db_setup, django_db_blocker, tmp_path_factory):
     a few facts the tests compare with), all read before the rollback.
     """
     output = tmp_path_factory.mktemp("fhir") / "export"
-    with django_db_blocker.unblock(), override_settings(DEMO_MODE=True), transaction.atomic():
+    with (
+        django_db_blocker.unblock(),
+        override_settings(DEMO_MODE=True),
+        clinic_day_clock(),
+        transaction.atomic(),
+    ):
         call_command("seed_demo", stdout=io.StringIO())
         audit_before = AuditEvent.objects.count()
         result = fhir_export(Actor.system("tests"), ExportOptions(), output)

@@ -52,19 +52,20 @@ NEGATIVE = {
 
 
 class Timeline:
-    """Demo times earlier today: the sessions are spread between the start of the
-    clinic day (at most 8 hours back, never before midnight) and now."""
+    """Demo times: the sessions are spread over the 8 hours before now, a clinic day.
+
+    Run early in the morning the day reaches back into yesterday: the minutes between the demo's
+    steps (the observation before discharge, the protocol's checkpoints) stay the ones a real session
+    needs, whatever the hour (squeezed into the minutes since midnight, a discharge at 00:05 was refused).
+    """
 
     def __init__(self, now: datetime):
         self.now = now
-        midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-        self.start = max(midnight, now - timedelta(hours=8))
-        self.scale = (now - self.start) / timedelta(hours=8)
+        self.start = now - timedelta(hours=8)
 
     def at(self, hours_ago: float, plus_minutes: float = 0) -> datetime:
-        """A moment `hours_ago` (on an 8-hour clinic day) plus some minutes, squeezed into today so far."""
-        moment = self.now - timedelta(hours=hours_ago) * self.scale + timedelta(minutes=plus_minutes) * self.scale
-        return min(moment, self.now)
+        """A moment `hours_ago` (on an 8-hour clinic day) plus some minutes, never after now."""
+        return min(self.now - timedelta(hours=hours_ago) + timedelta(minutes=plus_minutes), self.now)
 
 
 class Command(BaseCommand):

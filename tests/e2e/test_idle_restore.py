@@ -9,7 +9,6 @@ back to the page it was sent from, not to a 405.
 
 import json
 import re
-import time
 
 import pytest
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -156,9 +155,14 @@ def test_someone_else_logging_in_on_the_tab_gets_nothing(live_server, page, nurs
 
 
 def test_a_post_cut_off_by_the_sign_out_comes_back_to_the_page_not_a_405(
-    live_server, page, nurse, two_drugs, settings, shot
+    live_server, page, nurse, two_drugs, settings, shot, _clinic_day
 ):
     session, first, second = two_drugs
+    # The page's clock stands still: none of its timers (the monitor readings' poll every 2 s, the
+    # idle warning) sends a request, so the POST is the first request the server sees after the
+    # sign-out (a poll arriving first would sign the page out itself, racing the POST).
+    page.clock.install(time=1_800_000_000)
+    page.clock.pause_at(1_800_000_001)
     page.set_viewport_size({"width": 1280, "height": 900})
     log_in(page, live_server, "nurse_a", PASSWORD)
     page.goto(f"{live_server.url}/sessions/{session.pk}/")
@@ -167,7 +171,7 @@ def test_a_post_cut_off_by_the_sign_out_comes_back_to_the_page_not_a_405(
 
     # The server's session ends while the page still thinks it has time (another tab, a lost request).
     settings.IDLE_TIMEOUT_SECONDS = 1
-    time.sleep(1.5)
+    _clinic_day.shift(2)
     with page.expect_navigation():
         page.locator(f"#pause-reason-{first.pk}").press("Enter")
     expect(page).to_have_url(re.compile(rf"/login/\?next=(/|%2F)sessions(/|%2F){session.pk}(/|%2F)$"))

@@ -1,10 +1,13 @@
 """A monitor's readings reach the nurse's session page by MLLP, and she decides on each from the keyboard."""
 
+import contextlib
+import re
 import time
 
 import pytest
 from django.utils import timezone
 from hl7.client import MLLPClient
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from records.actions.context import Actor
@@ -101,3 +104,41 @@ def test_monitor_reading_accepted_and_rejected_from_the_keyboard(
     ]
     device_rows = VitalsReading.objects.filter(session=session, source="device")
     assert list(device_rows.values_list("systolic", "device_id", "accepted_by")) == [(147, DEVICE, nurse.pk)]
+
+
+def test_a_poll_in_flight_when_the_nurse_accepts_does_not_take_the_answer_away(
+    live_server,
+    page,
+    listener,  # noqa: F811
+    nurse,
+    patient,
+    sessions,
+):
+    """The section polls every 2 s; a poll sent before an accept, answered after it, showed the section as it was."""
+    session = sessions.to(patient, "in_progress", chair="Chair 4")
+    monitor_register(actor=Actor.system("tests"), device_id=DEVICE, chair="Chair 4")
+    page.set_viewport_size(TABLET)
+    log_in(page, live_server, "nurse_a", PASSWORD)
+    page.goto(f"{live_server.url}/sessions/{session.pk}/")
+    section = page.locator("#device-readings")
+    send_reading(listener, systolic=147, diastolic=91, heart_rate=88, spo2=96)
+    expect(section).to_contain_text("147/91", timeout=5000)
+
+    # The next poll is held on its way to the server while the nurse accepts.
+    polls = re.compile(rf"/sessions/{session.pk}/device-readings/\?v=")
+    held = []
+    page.route(polls, lambda route: held.append(route))
+    with page.expect_request(lambda request: bool(polls.search(request.url))) as poll:
+        pass
+    page.keyboard.press("Alt+a")
+    expect(section).to_contain_text("Reading from the monitor accepted and charted.")
+
+    # Let it go: it was aborted, so its answer (the section before the accept) is never shown.
+    page.unroute(polls)
+    for route in held:
+        with contextlib.suppress(PlaywrightError):
+            route.continue_()
+    assert poll.value.response() is None
+    assert poll.value.failure is not None
+    expect(section).to_contain_text("Reading from the monitor accepted and charted.")
+    assert VitalsReading.objects.filter(session=session, source="device").count() == 1

@@ -14,7 +14,9 @@
  *   would accept a second reading with the same key press;
  * - after an accept or reject, puts focus on the next pending reading's Accept
  *   button (or the section's heading when none is left), so the next decision
- *   is one more key.
+ *   is one more key;
+ * - keeps the answer to a decision on the screen: a poll in flight when the nurse
+ *   decides is aborted, so it cannot put back the section as it was before.
  */
 (function () {
   "use strict";
@@ -29,14 +31,28 @@
     return el && el.matches && el.matches("input:not([type=radio]):not([type=hidden]), select, textarea");
   }
 
+  /* A decision's answer is the section with what was done ("accepted and charted"). A poll sent
+   * before it would answer after it with the section as it was, and take that message away: a
+   * decision aborts the section's poll in flight, and no poll goes while a decision is on its way. */
+  var deciding = 0;
+
+  function isDecision(elt) {
+    return !!(elt.matches && !elt.matches("[data-device-readings]") && section(elt));
+  }
+
   document.body.addEventListener("htmx:beforeRequest", function (evt) {
     var elt = evt.detail.elt;
-    if (!elt.matches || !elt.matches("[data-device-readings]")) {
-      if (section(elt)) { decidedHere = true; }
+    if (isDecision(elt)) {
+      decidedHere = true;
+      deciding += 1;
+      // Counted down on the request itself: its form is gone from the page once the answer is in.
+      evt.detail.xhr.addEventListener("loadend", function () { deciding = Math.max(deciding - 1, 0); });
+      window.htmx.trigger(section(elt), "htmx:abort");
       return;
     }
+    if (!elt.matches || !elt.matches("[data-device-readings]")) { return; }
     var busy = elt.querySelector("details[open]") || (elt.contains(document.activeElement) && typing(document.activeElement));
-    if (busy) { evt.preventDefault(); }
+    if (busy || deciding) { evt.preventDefault(); }
   });
 
   document.body.addEventListener("htmx:afterSettle", function (evt) {

@@ -95,3 +95,51 @@ def log_in(page, live_server, username: str, password: str):
         page.get_by_label("Authenticator code").fill(current_code(device))
         with page.expect_navigation():
             page.get_by_role("button", name="Continue").click()
+
+
+class StillClocks:
+    """The server's clock and the page's, both standing still; `advance` moves them on together.
+
+    For what happens after minutes without a request (the idle warning, the sign-out): the test
+    moves time on instead of waiting for it, and no request the page's timers make sees a server
+    clock that has moved further (or less) than the page's.
+    """
+
+    def __init__(self, server, page):
+        self.server = server
+        self.page = page
+
+    def advance(self, seconds: float) -> None:
+        self.server.shift(seconds)
+        # Each timer due in the meantime fires once (a poll every 2 s does not send one request per 2 s).
+        self.page.clock.fast_forward(int(seconds * 1000))
+
+    def axe_violations(self) -> list[str]:
+        """axe-core waits on the page's timers: the page's clock runs while it looks, and the
+        server's moves on by as much, so that they still agree afterwards."""
+        before = self.page.evaluate("Date.now()")
+        self.page.clock.resume()
+        try:
+            return axe_violations(self.page)
+        finally:
+            # Stopped a little ahead (the page's time runs on between reading it and stopping it).
+            after = self.page.evaluate("Date.now()") + 10_000
+            self.page.clock.pause_at(after / 1000)
+            self.server.shift((after - before) / 1000)
+
+
+@pytest.fixture
+def still_clocks(page):
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+    from django.conf import settings
+
+    from tests.conftest import CLINIC_DAY
+
+    start = CLINIC_DAY.replace(tzinfo=ZoneInfo(settings.TIME_ZONE))
+    page.clock.install(time=start - timedelta(seconds=1))
+    page.clock.pause_at(start)
+    with time_machine.travel(start, tick=False) as server:
+        yield StillClocks(server, page)

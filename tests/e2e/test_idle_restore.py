@@ -78,24 +78,21 @@ def type_into_first_drugs_stop_form(page, first, second):
     assert page.locator(f"#early-{second.pk}").input_value() == ""
 
 
-def wait_for_idle_sign_out(page, session):
-    # The page's own timer or the first request after the time-out (a polled section's too)
-    # signs out; either way the log-in names the session page (encoded or not), never a fragment.
+def signed_out_when_idle(page, session, clocks, settings):
+    """The idle time-out passes on the server; the page's next poll (the monitor readings, every 2 s)
+    is the first request after it, and is answered with the way to the log-in, which names the
+    session page (encoded or not), never the polled fragment. (The page's own timer, which signs out
+    by itself, is in test_sign_in_security.py.)"""
+    clocks.server.shift(settings.IDLE_TIMEOUT_SECONDS + 1)
+    clocks.page.clock.fast_forward(2000)
     slash = "(?:/|%2F)"
-    expect(page).to_have_url(re.compile(rf"/login/\?next={slash}sessions{slash}{session.pk}{slash}$"), timeout=25_000)
+    expect(page).to_have_url(re.compile(rf"/login/\?next={slash}sessions{slash}{session.pk}{slash}$"))
     expect(page.get_by_text("You were signed out after")).to_be_visible()
     expect(page.get_by_text("Entries you had not saved are kept in this browser tab")).to_be_visible()
 
 
-@pytest.fixture
-def idle_soon(settings):
-    settings.IDLE_TIMEOUT_SECONDS = 8
-    settings.IDLE_WARNING_SECONDS = 4
-    return settings
-
-
 def test_the_same_nurse_gets_back_only_what_she_typed_in_that_form_and_no_clinical_value(
-    live_server, page, nurse, two_drugs, idle_soon, shot
+    live_server, page, nurse, two_drugs, still_clocks, settings, shot
 ):
     session, first, second = two_drugs
     page.set_viewport_size({"width": 1280, "height": 900})
@@ -103,13 +100,12 @@ def test_the_same_nurse_gets_back_only_what_she_typed_in_that_form_and_no_clinic
     page.goto(f"{live_server.url}/sessions/{session.pk}/")
     type_into_first_drugs_stop_form(page, first, second)
 
-    wait_for_idle_sign_out(page, session)
+    signed_out_when_idle(page, session, still_clocks, settings)
     kept = json.loads(page.evaluate(f"() => sessionStorage.getItem('{KEPT}')"))
     assert kept["user"] == str(nurse.pk)
     assert [entry["fields"] for entry in kept["forms"]] == [{"early_reason": "Patient asked to stop"}]
     assert f"administration={first.pk}" in kept["forms"][0]["key"]
 
-    idle_soon.IDLE_TIMEOUT_SECONDS = 900
     log_in_on_this_page(page, nurse)
     expect(page).to_have_url(re.compile(rf"/sessions/{session.pk}/$"))
     restored = page.locator("[data-unsaved-restored]")
@@ -133,7 +129,9 @@ def test_the_same_nurse_gets_back_only_what_she_typed_in_that_form_and_no_clinic
     expect(page.locator(f"#early-{first.pk}")).to_have_value("")
 
 
-def test_someone_else_logging_in_on_the_tab_gets_nothing(live_server, page, nurse, make_user, two_drugs, idle_soon):
+def test_someone_else_logging_in_on_the_tab_gets_nothing(
+    live_server, page, nurse, make_user, two_drugs, still_clocks, settings
+):
     session, first, second = two_drugs
     other = make_user(Role.NURSE, "nurse_b", first_name="Theo", last_name="Marsh")
     page.set_viewport_size({"width": 1280, "height": 900})
@@ -141,8 +139,7 @@ def test_someone_else_logging_in_on_the_tab_gets_nothing(live_server, page, nurs
     page.goto(f"{live_server.url}/sessions/{session.pk}/")
     type_into_first_drugs_stop_form(page, first, second)
 
-    wait_for_idle_sign_out(page, session)
-    idle_soon.IDLE_TIMEOUT_SECONDS = 900
+    signed_out_when_idle(page, session, still_clocks, settings)
     log_in_on_this_page(page, other)
     expect(page).to_have_url(re.compile(rf"/sessions/{session.pk}/$"))
     expect(page.get_by_text("Theo Marsh")).to_be_visible()
@@ -155,14 +152,9 @@ def test_someone_else_logging_in_on_the_tab_gets_nothing(live_server, page, nurs
 
 
 def test_a_post_cut_off_by_the_sign_out_comes_back_to_the_page_not_a_405(
-    live_server, page, nurse, two_drugs, settings, shot, _clinic_day
+    live_server, page, nurse, two_drugs, settings, shot, still_clocks
 ):
     session, first, second = two_drugs
-    # The page's clock stands still: none of its timers (the monitor readings' poll every 2 s, the
-    # idle warning) sends a request, so the POST is the first request the server sees after the
-    # sign-out (a poll arriving first would sign the page out itself, racing the POST).
-    page.clock.install(time=1_800_000_000)
-    page.clock.pause_at(1_800_000_001)
     page.set_viewport_size({"width": 1280, "height": 900})
     log_in(page, live_server, "nurse_a", PASSWORD)
     page.goto(f"{live_server.url}/sessions/{session.pk}/")
@@ -170,15 +162,16 @@ def test_a_post_cut_off_by_the_sign_out_comes_back_to_the_page_not_a_405(
     page.locator(f"#pause-reason-{first.pk}").fill("Nausea, pausing")
 
     # The server's session ends while the page still thinks it has time (another tab, a lost request).
-    settings.IDLE_TIMEOUT_SECONDS = 1
-    _clinic_day.shift(2)
+    # Only the server's clock moves: none of the page's timers (the monitor readings' poll every 2 s,
+    # the idle warning) sends a request, so the POST is the first request the server sees after the
+    # sign-out (a poll arriving first would sign the page out itself, racing the POST).
+    still_clocks.server.shift(settings.IDLE_TIMEOUT_SECONDS + 1)
     with page.expect_navigation():
         page.locator(f"#pause-reason-{first.pk}").press("Enter")
     expect(page).to_have_url(re.compile(rf"/login/\?next=(/|%2F)sessions(/|%2F){session.pk}(/|%2F)$"))
     first.refresh_from_db()
     assert first.state == "running"
 
-    settings.IDLE_TIMEOUT_SECONDS = 900
     log_in_on_this_page(page, nurse)
     expect(page).to_have_url(re.compile(rf"/sessions/{session.pk}/$"))
     expect(page.get_by_role("heading", name=re.compile("Administration"))).to_be_visible()

@@ -196,6 +196,9 @@
     clear();
   });
 
+  /* Set once the page is on its way to the log-in page: it goes there once. */
+  var leaving = false;
+
   /* The server may end the session first: the first request after its time-out (a section the page polls, or
    * any htmx request) is answered with the way to the log-in, which htmx follows before anything else
    * (HX-Redirect). The page's unsaved entries are kept then, as when the page's own timer signs out. */
@@ -206,6 +209,10 @@
     if (!target || !loginUrl) { return; }
     try { target = new URL(target, window.location.href).pathname; } catch (e) { return; }
     if (target !== loginUrl) { return; }
+    // Already on the way to the log-in (the page's timer, or another answer like this one): a second
+    // navigation would open the log-in page twice, and the second has lost the "signed out" message.
+    if (leaving) { event.preventDefault(); return; }
+    leaving = true;
     var entries = unsavedEntries(postForms());
     if (entries) { entries.interrupted = true; write(entries); }
   });
@@ -240,6 +247,8 @@
   }
 
   function signOutNow() {
+    if (leaving) { return; }
+    leaving = true;
     window.clearInterval(ticker);
     var entries = unsavedEntries(postForms());
     if (entries) { entries.interrupted = true; write(entries); } else { clear(); }

@@ -32,6 +32,16 @@ def send_reading(listener, **values):  # noqa: F811
     return time.monotonic()
 
 
+def nurse_on_a_monitored_session(live_server, page, patient, sessions):
+    """A session in progress at Chair 4, whose monitor is registered, open on the nurse's tablet."""
+    session = sessions.to(patient, "in_progress", chair="Chair 4")
+    monitor_register(actor=Actor.system("tests"), device_id=DEVICE, chair="Chair 4")
+    page.set_viewport_size(TABLET)
+    log_in(page, live_server, "nurse_a", PASSWORD)
+    page.goto(f"{live_server.url}/sessions/{session.pk}/")
+    return session, page.locator("#device-readings")
+
+
 def test_monitor_reading_accepted_and_rejected_from_the_keyboard(
     live_server,
     page,
@@ -41,12 +51,7 @@ def test_monitor_reading_accepted_and_rejected_from_the_keyboard(
     sessions,
     shot,
 ):
-    session = sessions.to(patient, "in_progress", chair="Chair 4")
-    monitor_register(actor=Actor.system("tests"), device_id=DEVICE, chair="Chair 4")
-    page.set_viewport_size(TABLET)
-    log_in(page, live_server, "nurse_a", PASSWORD)
-    page.goto(f"{live_server.url}/sessions/{session.pk}/")
-    section = page.locator("#device-readings")
+    session, section = nurse_on_a_monitored_session(live_server, page, patient, sessions)
     expect(section).to_contain_text("No reading from the monitor awaits acceptance.")
     page.evaluate("window.noReload = true")
 
@@ -115,12 +120,7 @@ def test_a_poll_in_flight_when_the_nurse_accepts_does_not_take_the_answer_away(
     sessions,
 ):
     """The section polls every 2 s; a poll sent before an accept, answered after it, showed the section as it was."""
-    session = sessions.to(patient, "in_progress", chair="Chair 4")
-    monitor_register(actor=Actor.system("tests"), device_id=DEVICE, chair="Chair 4")
-    page.set_viewport_size(TABLET)
-    log_in(page, live_server, "nurse_a", PASSWORD)
-    page.goto(f"{live_server.url}/sessions/{session.pk}/")
-    section = page.locator("#device-readings")
+    session, section = nurse_on_a_monitored_session(live_server, page, patient, sessions)
     send_reading(listener, systolic=147, diastolic=91, heart_rate=88, spo2=96)
     expect(section).to_contain_text("147/91", timeout=5000)
 

@@ -32,6 +32,35 @@ def pytest_configure(config):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    _static_files_scanned_once()
+
+
+def _static_files_scanned_once() -> None:
+    """WhiteNoise's middleware lists every static file when it is built, and Django's test client
+    builds the middleware anew for each client: that listing was half the time of a test making one
+    request. The files do not change during a run, so the listing is made once for each set of
+    static-file settings and the later instances share it (it is only read when serving)."""
+    from whitenoise.middleware import WhiteNoiseMiddleware
+
+    build = WhiteNoiseMiddleware.__init__
+    built: dict[tuple, dict] = {}
+
+    def init(self, get_response=None, settings=settings):
+        key = (
+            settings.DEBUG,
+            settings.STATIC_URL,
+            str(settings.STATIC_ROOT),
+            repr(settings.STATICFILES_DIRS),
+            *(repr(getattr(settings, name, None)) for name in dir(settings) if name.startswith("WHITENOISE_")),
+        )
+        if key not in built:
+            build(self, get_response, settings)
+            built[key] = {name: value for name, value in vars(self).items() if name != "get_response"}
+            return
+        vars(self).update(built[key])
+        self.get_response = get_response
+
+    WhiteNoiseMiddleware.__init__ = init
 
 
 @pytest.fixture(scope="session")

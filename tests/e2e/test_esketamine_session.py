@@ -28,7 +28,7 @@ def discharge_form(page):
 
 
 def test_esketamine_session_waits_for_the_scales_before_discharge(
-    live_server, page, browser, nurse, physician, admin_user, patient, sessions, shot
+    live_server, page, new_context, nurse, physician, admin_user, patient, sessions, shot
 ):
     session = sessions.schedule(patient, scheduled_at=timezone.now(), chair="Room B", planned_route="intranasal")
     page.set_viewport_size(TABLET)
@@ -150,7 +150,7 @@ def test_esketamine_session_waits_for_the_scales_before_discharge(
     expect(page.get_by_text("REMS monitoring form recorded.")).to_be_visible()
 
     # The admin prints it and records the submission; the product sends nothing
-    admin = browser.new_page(viewport=DESKTOP)
+    admin = new_context(viewport=DESKTOP).new_page()  # closed with the test
     log_in(admin, live_server, "admin_a", PASSWORD)
     admin.goto(f"{live_server.url}/worklist/rems-forms/")
     expect(admin.get_by_role("heading", name="REMS monitoring forms due")).to_be_visible()

@@ -41,7 +41,7 @@ def check_page(page, shot, name):
     shot(page, name)
 
 
-def test_whole_session_at_the_chair(live_server, page, browser, nurse, physician, patient, sessions, shot):
+def test_whole_session_at_the_chair(live_server, page, new_context, nurse, physician, patient, sessions, shot):
     session = sessions.schedule(patient, scheduled_at=timezone.now(), chair="Chair 2")
     page.set_viewport_size(TABLET)
     log_in(page, live_server, "nurse_a", PASSWORD)
@@ -71,8 +71,8 @@ def test_whole_session_at_the_chair(live_server, page, browser, nurse, physician
     expect(page.get_by_text("Screening held for physician review")).to_be_visible()
     expect(page.get_by_role("button", name="Start administration")).to_have_count(0)
 
-    # The physician decides to proceed, in their own browser
-    doctor = browser.new_page(viewport={"width": 1440, "height": 900})
+    # The physician decides to proceed, in their own browser (closed with the test, polls and all)
+    doctor = new_context(viewport={"width": 1440, "height": 900}).new_page()
     log_in(doctor, live_server, "physician_a", PASSWORD)
     doctor.goto(f"{live_server.url}/sessions/{session.pk}/")
     doctor.get_by_role("link", name="Decide on the held screening").click()

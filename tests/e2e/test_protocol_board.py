@@ -36,6 +36,9 @@ def test_the_board_shows_who_needs_the_nurse_next(live_server, page, nurse, sess
         chairs[n] = session
 
     with time_machine.travel(base + timedelta(minutes=20), tick=True):
+        # The page's clock runs from the server's time, and the test moves it on to the page's next
+        # countdown tick and board refresh instead of waiting for them.
+        page.clock.install(time=timezone.now())
         page.set_viewport_size(TABLET)
         log_in(page, live_server, "nurse_a", PASSWORD)
         page.goto(f"{live_server.url}/sessions/today/")
@@ -53,7 +56,8 @@ def test_the_board_shows_who_needs_the_nurse_next(live_server, page, nurse, sess
         expect(on_time).to_contain_text("Next: Every 15 min while running")
         # The countdown is kept current in the page from the server's times.
         countdown = on_time.locator("[data-due]")
-        expect(countdown).to_have_attribute("data-skew", re.compile(r"-?\d+"), timeout=7000)
+        page.clock.fast_forward(5_000)  # the countdown's tick
+        expect(countdown).to_have_attribute("data-skew", re.compile(r"-?\d+"))
         expect(countdown).to_have_text(re.compile(r"^(in \d+ min|due now|due \d+ min ago)$"))
         assert axe_violations(page) == []
         shot(page, "protocol-board-tablet")
@@ -67,7 +71,8 @@ def test_the_board_shows_who_needs_the_nurse_next(live_server, page, nurse, sess
         checkpoint_missed_reason(
             actor=actor_for(nurse), session=chairs[2], checkpoint_key="1.1", reason="Patient in the bathroom"
         )
-        expect(board).to_contain_text("checkpoint overdue at 3 chairs", timeout=20000)
+        page.clock.fast_forward(15_000)  # the board's refresh
+        expect(board).to_contain_text("checkpoint overdue at 3 chairs")
         expect(page.locator(".board-card", has_text="Chair 02")).not_to_contain_text("Overdue")
         assert page.evaluate("window.noReload") is True
 

@@ -99,6 +99,7 @@ urlpatterns = [
     ),
     path("sessions/<int:pk>/vitals/", charting.session_vitals_record, name="session_vitals_record"),
     path("sessions/<int:pk>/vitals/entered-in-error/", charting.session_vitals_error, name="session_vitals_error"),
+    path("sessions/<int:pk>/vitals/charts/", page.session_vitals_charts, name="session_vitals_charts"),
     path("sessions/<int:pk>/side-effects/", charting.session_side_effect_record, name="session_side_effect_record"),
     path(
         "sessions/<int:pk>/side-effects/resolve/",

@@ -45,6 +45,7 @@ ACCESS = {
     "session_screening": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 403, ADMIN: 403},
     # Readings from bedside monitors: the polled sections, the unmatched list, the monitors page.
     "session_device_readings": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 403},
+    "session_vitals_charts": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 403},
     "session_board_device_readings": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 200, ADMIN: 403},
     "device_readings_unmatched": {ANON: LOGIN, NURSE: 200, PHYSICIAN: 403, ADMIN: 403},
     "monitor_list": {ANON: LOGIN, NURSE: 403, PHYSICIAN: 403, ADMIN: 200},

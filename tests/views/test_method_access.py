@@ -132,6 +132,7 @@ METHOD_ACCESS = {
     "order_cosign": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 403, 200, 403)},
     # Bedside monitors. An empty decision POST: back to the page with the message (302).
     "session_device_readings": {"GET": CLINICAL, "POST": NOT_ALLOWED},
+    "session_vitals_charts": {"GET": CLINICAL, "POST": NOT_ALLOWED},
     "session_board_device_readings": {"GET": CLINICAL, "POST": NOT_ALLOWED},
     "session_device_reading_accept": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 302, 403, 403)},
     "session_device_reading_reject": {"GET": NOT_ALLOWED, "POST": row(LOGIN, 302, 403, 403)},

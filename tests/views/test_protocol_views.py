@@ -311,7 +311,7 @@ def test_a_reading_saved_from_the_quick_entry_row_updates_the_checkpoints_too(cl
         )
     html = response.content.decode()
     assert response.status_code == 200
-    assert html.lstrip().startswith('<section class="card shadow-sm mb-3" id="vitals"')
+    assert html.lstrip().startswith('<div id="vitals-entry">')
     oob = html[html.index('id="monitoring"') :]
     assert 'hx-swap-oob="true"' in html[html.index('id="monitoring"') - 120 : html.index('id="monitoring"') + 120]
     # Without MOAA/S the 15-minute checkpoint still waits for a reading with everything it asks for.

@@ -44,6 +44,8 @@ PATIENT_PAGES = {
     "session_rems_pdf",
     # Polled by the session page; a view event only when it shows new readings (204 otherwise).
     "session_device_readings",
+    # Asked for by the session page after a reading is saved.
+    "session_vitals_charts",
     "patient_fhir_bundle",
 }
 

@@ -1,3 +1,4 @@
+import json
 import re
 import uuid
 from datetime import timedelta
@@ -155,20 +156,79 @@ def vitals_post(**overrides):
     return data
 
 
-def test_vitals_htmx_post_returns_section_with_new_row(client, nurse, sessions, patient):
-    session = sessions.to(patient, "in_progress")
-    client.force_login(nurse)
-    response = client.post(
-        reverse("session_vitals_record", args=[session.pk]),
-        vitals_post(heart_rate="123", note="flowsheet row"),
-        headers={"HX-Request": "true"},
+def vitals_htmx_post(client, session, **values):
+    return client.post(
+        reverse("session_vitals_record", args=[session.pk]), vitals_post(**values), headers={"HX-Request": "true"}
     )
+
+
+def test_vitals_htmx_post_answers_with_the_fresh_form_and_the_new_row(client, nurse, sessions, patient):
+    session = sessions.to(patient, "arrived")  # in the chair, nothing charted yet
+    client.force_login(nurse)
+    response = vitals_htmx_post(client, session, heart_rate="123", note="flowsheet row")
     html = response.content.decode()
     assert response.status_code == 200
-    assert html.lstrip().startswith('<section class="card shadow-sm mb-3" id="vitals"')
-    assert "flowsheet row" in html
+    assert html.lstrip().startswith('<div id="vitals-entry">')
     assert "Reading saved." in html
     assert re.search(r'name="systolic"[^>]*value=""[^>]*autofocus', html, re.S)
+    # The first row: the table comes back whole (its "No readings yet" row goes).
+    reading = session.readings.get()
+    assert re.search(rf'<tbody id="vitals-rows" hx-swap-oob="true">\s*<tr id="reading-{reading.pk}"', html)
+    assert "flowsheet row" in html and "No readings yet" not in html
+    # The charts are not in the answer: the page asks for them once the answer is in.
+    assert "vitals-chart" not in html
+    assert json.loads(response.headers["HX-Trigger-After-Settle"]) == {"vitals-charted": {}}
+
+
+def test_a_later_reading_adds_its_row_alone_and_an_earlier_one_puts_the_table_back_in_order(
+    client, nurse, sessions, patient
+):
+    session = sessions.to(patient, "arrived")
+    client.force_login(nurse)
+    vitals_htmx_post(client, session, measured_at=local(-5), systolic="131")
+    first = session.readings.get()
+
+    html = vitals_htmx_post(client, session, systolic="132").content.decode()
+    second = session.readings.exclude(pk=first.pk).get()
+    assert re.search(rf'<tbody hx-swap-oob="beforeend:#vitals-rows">\s*<tr id="reading-{second.pk}"', html)
+    assert f'id="reading-{first.pk}"' not in html
+
+    # Measured before both: the rows come back whole, in the order measured.
+    html = vitals_htmx_post(client, session, measured_at=local(-10), systolic="133").content.decode()
+    earliest = session.readings.exclude(pk__in=[first.pk, second.pk]).get()
+    assert '<tbody id="vitals-rows" hx-swap-oob="true">' in html
+    rows = re.findall(r'<tr id="reading-(\d+)"', html)
+    assert rows == [str(earliest.pk), str(first.pk), str(second.pk)]
+
+
+def test_a_refused_reading_answers_with_the_form_alone(client, nurse, sessions, patient):
+    session = sessions.to(patient, "arrived")
+    client.force_login(nurse)
+    html = vitals_htmx_post(client, session, systolic="400").content.decode()
+    assert html.lstrip().startswith('<div id="vitals-entry">')
+    assert "hx-swap-oob" not in html and "Reading saved." not in html
+    assert 'name="systolic"' in html and "300" in html
+    assert not session.readings.exists()
+
+
+def test_the_charts_asked_for_after_a_reading_show_it_and_are_a_read(client, nurse, sessions, patient):
+    session = sessions.to(patient, "in_progress")
+    client.force_login(nurse)
+    url = reverse("session_vitals_charts", args=[session.pk])
+
+    def points() -> int:
+        response = client.get(url, headers={"HX-Request": "true"})
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert html.lstrip().startswith('<div id="vitals-charts"')
+        assert 'hx-trigger="vitals-charted from:body"' in html
+        return html.count('class="dots"')
+
+    before = points()
+    views = AuditEvent.objects.filter(action="view", record_type="session").count()
+    vitals_htmx_post(client, session, systolic="187")
+    assert points() > before
+    assert AuditEvent.objects.filter(action="view", record_type="session").count() == views + 1
 
 
 def test_vitals_post_without_js_redirects_to_page(client, nurse, sessions, patient):
@@ -591,14 +651,8 @@ def test_a_chart_swapped_in_by_htmx_carries_the_nonce_of_the_page_it_lands_in(cl
     client.force_login(nurse)
     page = client.get(reverse("session_detail", args=[session.pk])).content.decode()
     page_nonce = re.search(r'"X-Page-Nonce": "([^"]+)"', page).group(1)
-    fragment = client.post(
-        reverse("session_vitals_record", args=[session.pk]),
-        {
-            "measured_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
-            "phase": "post",
-            "systolic": "122",
-            "diastolic": "78",
-        },
-        headers={"HX-Request": "true", "X-Page-Nonce": page_nonce},
+    # After a reading is saved, the page asks for its charts again (htmx).
+    fragment = client.get(
+        reverse("session_vitals_charts", args=[session.pk]), headers={"HX-Request": "true", "X-Page-Nonce": page_nonce}
     ).content.decode()
     assert re.search(rf'<style[^>]*nonce="{page_nonce}"', fragment)

@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
 
 from records import discharge_criteria, workflow
 from records.actions import medications as med
@@ -239,10 +240,16 @@ def session_administration_stop(request, pk: int):
 @require_POST
 @permission_required(CHART, ONLY_NURSES)
 def session_vitals_record(request, pk: int):
-    """Save one flowsheet row. With htmx, answer with the vitals section (new row, fresh form)."""
+    """Save one flowsheet row. With htmx, answer with the row and what changed with it.
+
+    The answer is the fresh form, the new row, and out of band the scales' summary, the protocol's
+    checkpoints (a saved reading may have done the next one) and the discharge criteria, which follow
+    every reading. The charts are asked for by the page afterwards (the "vitals-charted" event), so the
+    nurse's answer does not wait for them. A refused reading changes nothing: the form comes back alone.
+    """
     session = session_for_write(user=request.user, pk=pk)
     form = vitals_form(session, request.POST)
-    saved = form.is_valid() and bool(
+    result = (
         run_action(
             request,
             lambda: vitals_record(
@@ -256,17 +263,27 @@ def session_vitals_record(request, pk: int):
             # The htmx answer says it in the section itself.
             success="" if request.htmx else "Reading saved.",
         )
+        if form.is_valid()
+        else None
     )
+    saved = bool(result)
     if saved and not request.htmx:
         return redirect(detail_url(session, "vitals"))
-    if request.htmx:
-        session = session_get(user=request.user, pk=pk)
-        context = session_context(request, session, vitals_form=None if saved else form)
-        context["vitals_saved"] = saved
-        # The answer swaps the vitals section, and out of band the protocol's checkpoints (a saved
-        # reading may have done the next one) and the discharge criteria, which follow every reading.
-        return render(request, "records/sessions/_vitals_answer.html", context)
-    return render_session(request, pk, status=400, vitals_form=form)
+    if not request.htmx:
+        return render_session(request, pk, status=400, vitals_form=form)
+    session = session_get(user=request.user, pk=pk)
+    context = session_context(request, session, vitals_form=None if saved else form)
+    context["vitals_saved"] = saved
+    if not result:
+        return render(request, "records/sessions/_vitals_entry.html", context)
+    readings = context["readings"]
+    position = next(i for i, r in enumerate(readings) if r.pk == result.value.pk)
+    # Most readings are the latest measured: the row goes at the end. A reading measured before
+    # others, or the first one, puts the table back whole, in the order measured.
+    context["new_reading"] = readings[position] if 0 < position == len(readings) - 1 else None
+    return trigger_client_event(
+        render(request, "records/sessions/_vitals_saved.html", context), "vitals-charted", after="settle"
+    )
 
 
 @require_POST

@@ -162,6 +162,23 @@ def session_detail(request, pk: int):
     return render(request, "records/sessions/detail.html", session_context(request, session))
 
 
+@require_GET
+@permission_required("view_session")
+def session_vitals_charts(request, pk: int):
+    """The session's charts alone: the page asks for them again after a reading is saved."""
+    session = session_get(user=request.user, pk=pk)
+    session_view(actor=actor_from_request(request), session=session, what="vitals charts")
+    return render(
+        request,
+        "records/sessions/_vitals_charts.html",
+        {
+            "session": session,
+            "valid_readings": [r for r in session.readings.all() if not r.in_error],
+            "events": list(session.administration_events.all()),
+        },
+    )
+
+
 # How a POST from the page answers ------------------------------------------------------
 
 

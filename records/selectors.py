@@ -2,6 +2,7 @@
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypedDict, cast
 
@@ -211,14 +212,17 @@ def intake_revisions(*, user: Reader, intake: IntakeAssessment) -> QuerySet[Inta
     return IntakeRevision.objects.filter(intake_id=intake.pk).select_related("author").order_by("-version")
 
 
-def outcome_reports(*, user: Reader, patient: Patient) -> QuerySet[OutcomeReport]:
-    """A patient's reported outcomes, oldest first (the order of a trend)."""
+def outcome_reports(
+    *, user: Reader, patient: Patient, reported_from: date | None = None, reported_to: date | None = None
+) -> QuerySet[OutcomeReport]:
+    """A patient's reported outcomes, oldest first (the order of a trend), reported within the days given if any."""
     require(user, "view_outcomereport")
-    return (
-        OutcomeReport.objects.filter(patient_id=patient.pk)
-        .select_related("recorded_by", "session")
-        .order_by("reported_on", "recorded_at", "id")
-    )
+    reports = OutcomeReport.objects.filter(patient_id=patient.pk)
+    if reported_from is not None:
+        reports = reports.filter(reported_on__gte=reported_from)
+    if reported_to is not None:
+        reports = reports.filter(reported_on__lte=reported_to)
+    return reports.select_related("recorded_by", "session").order_by("reported_on", "recorded_at", "id")
 
 
 # Sessions ----------------------------------------------------------------------
@@ -474,18 +478,22 @@ class Trends(TypedDict):
     bp: list[tuple[date, int, int]]  # systolic and diastolic at screening
 
 
-def session_trends(*, user: Reader, patient: Patient) -> Trends:
-    """Per session, across the whole course: pain before and after (from the vitals) and the screening BP.
+def session_trends(*, user: Reader, patient: Patient, session_ids: Sequence[int] | None = None) -> Trends:
+    """Per session, across the whole course or the sessions given: pain before and after (from the vitals)
+    and the screening BP.
 
     Two queries whatever the number of sessions and readings: only the values plotted are read.
     """
     from records.models import Phase, VitalsReading
 
     require(user, "view_session")
+    of_patient = Q(session__patient_id=patient.pk)
+    if session_ids is not None:
+        of_patient &= Q(session_id__in=list(session_ids))
     pain: dict[int, dict[str, Any]] = {}
     readings = (
         VitalsReading.objects.filter(
-            session__patient_id=patient.pk,
+            of_patient,
             pain__isnull=False,
             entered_in_error_at__isnull=True,
             phase__in=[Phase.PRE, Phase.POST],
@@ -503,10 +511,94 @@ def session_trends(*, user: Reader, patient: Patient) -> Trends:
     bp = [
         (timezone.localtime(scheduled_at).date(), systolic, diastolic)
         for scheduled_at, systolic, diastolic in Screening.objects.filter(
-            session__patient_id=patient.pk, superseded_at__isnull=True, bp_reading__entered_in_error_at__isnull=True
+            of_patient, superseded_at__isnull=True, bp_reading__entered_in_error_at__isnull=True
         )
         .order_by("session__scheduled_at", "session_id")
         .values_list("session__scheduled_at", "bp_reading__systolic", "bp_reading__diastolic")
         if systolic is not None and diastolic is not None  # both or neither (a database constraint)
     ]
     return {"pain": [(e["day"], e["pre"], e["post"]) for e in pain.values()], "bp": bp}
+
+
+@dataclass(frozen=True)
+class TrendPeriod:
+    """A run of consecutive sessions of a patient's course, counted back from the latest."""
+
+    number: int  # 1: the latest sessions
+    first: int  # the position of its latest session among the patient's sessions, 1 being the latest
+    last: int  # the position of its earliest session
+    latest_day: date
+    earliest_day: date
+
+
+@dataclass(frozen=True)
+class TrendWindow:
+    """The period of a patient's course the history's trends show, and every period there is to choose."""
+
+    number: int
+    sessions: int  # the patient's sessions in all
+    periods: list[TrendPeriod]  # latest first; empty when the patient has no session
+    session_ids: list[int]  # the sessions of this period
+    # The outcome reports that go with the period: reported on or after `reported_from` and on or before
+    # `reported_to`; None leaves that end open (the latest period reaches today, the earliest the first report).
+    # Each report belongs to exactly one period.
+    reported_from: date | None
+    reported_to: date | None
+
+    @property
+    def current(self) -> TrendPeriod | None:
+        return self.periods[self.number - 1] if self.periods else None
+
+    @property
+    def several_periods(self) -> bool:
+        return len(self.periods) > 1
+
+    @property
+    def has_later(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_earlier(self) -> bool:
+        return self.number < len(self.periods)
+
+
+def trend_window(*, user: Reader, patient: Patient, number: str | int | None, size: int) -> TrendWindow:
+    """Period `number` of `size` sessions of the patient's course, counted back from the latest (1: the latest).
+
+    A number that is not a period's gives the nearest one, as a page number does. Two queries whatever the
+    number of sessions: the count, then the period's own sessions with the latest and earliest session of
+    every period (which name the periods by their days).
+    """
+    from django.core.paginator import Paginator
+    from django.db.models import Window
+    from django.db.models.functions import RowNumber
+
+    require(user, "view_session")
+    sessions = Session.objects.filter(patient_id=patient.pk)
+    latest_first = [F("scheduled_at").desc(), F("id").desc()]
+    page = Paginator(sessions.order_by(*latest_first).values_list("id", flat=True), size).get_page(number)
+    total = page.paginator.count
+    if not total:
+        return TrendWindow(number=1, sessions=0, periods=[], session_ids=[], reported_from=None, reported_to=None)
+    bounds = [(start, min(start + size - 1, total)) for start in range(1, total + 1, size)]
+    own = range(page.start_index(), page.end_index() + 1)
+    rows = (
+        sessions.annotate(position=Window(RowNumber(), order_by=latest_first))
+        .filter(position__in=sorted({*own, *(p for bound in bounds for p in bound)}))
+        .values_list("position", "id", "scheduled_at")
+    )
+    found = {position: (pk, timezone.localtime(at).date()) for position, pk, at in rows}
+    periods = [
+        TrendPeriod(number=n, first=first, last=last, latest_day=found[first][1], earliest_day=found[last][1])
+        for n, (first, last) in enumerate(bounds, start=1)
+    ]
+    current = periods[page.number - 1]
+    later = periods[page.number - 2] if page.number > 1 else None
+    return TrendWindow(
+        number=page.number,
+        sessions=total,
+        periods=periods,
+        session_ids=[found[position][0] for position in own],
+        reported_from=current.earliest_day if page.number < len(periods) else None,
+        reported_to=later.earliest_day - timedelta(days=1) if later else None,
+    )

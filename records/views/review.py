@@ -31,11 +31,14 @@ from records.selectors import (
     session_get,
     session_trends,
     timeline_prefetch,
+    trend_window,
 )
 from records.views.common import permission_required, run_action
 from records.views.sessions.page import flag_readings
 
 SESSIONS_PER_PAGE = 20
+# The trends plot this many sessions at a time; their tables and the outcomes list follow the same period.
+TREND_SESSIONS = 20
 # Outcomes are reported at a recent session; older ones are not offered.
 OUTCOME_SESSION_CHOICES = 12
 
@@ -58,7 +61,11 @@ def _header_context(request, patient) -> dict:
 @permission_required("view_intakeassessment")
 @permission_required("view_session")
 def patient_history(request, pk: int):
-    """One page for the whole course: header, intake summary, trends, outcomes and the session timeline."""
+    """One page for the whole course: header, intake summary, trends, outcomes and the session timeline.
+
+    The timeline shows SESSIONS_PER_PAGE sessions a page; the trends, their tables and the outcomes show one
+    period of TREND_SESSIONS sessions (`?trends=N`, 1 being the latest), each period named by its days.
+    """
     patient = patient_get(user=request.user, pk=pk)
     patient_view(actor=actor_from_request(request), patient=patient, what="patient history")
     # The whole course, charts included: reads that may lag a moment, so the replica's when
@@ -78,17 +85,29 @@ def _patient_history_page(request, patient):
         sessions = sessions.none()
     page = Paginator(sessions, SESSIONS_PER_PAGE).get_page(request.GET.get("page"))
     timeline_prefetch(list(page.object_list))  # the page's own instances, now loaded
-    outcomes = list(outcome_reports(user=request.user, patient=patient))
-    trends = session_trends(user=request.user, patient=patient)
+    # The trends, their tables and the outcomes show one period of TREND_SESSIONS sessions (the latest
+    # unless another is chosen), so that the page's work does not grow with the course.
+    window = trend_window(user=request.user, patient=patient, number=request.GET.get("trends"), size=TREND_SESSIONS)
+    outcomes = list(
+        outcome_reports(
+            user=request.user, patient=patient, reported_from=window.reported_from, reported_to=window.reported_to
+        )
+    )
+    trends = session_trends(user=request.user, patient=patient, session_ids=window.session_ids)
     intake = context["intake"]
     nonce = csp_nonce_of(request)
     params = request.GET.copy()
     params.pop("page", None)
+    others = request.GET.copy()  # what a change of period keeps: the filters and the timeline's page
+    others.pop("trends", None)
     context.update(
         form=form,
         page=page,
         querystring=params.urlencode(),
         filtered=bool(filters),
+        trend=window,
+        trend_querystring=others.urlencode(),
+        trend_kept=[(name, value) for name, values in others.lists() for value in values],
         outcomes=outcomes,
         headache_chart=headache_days_chart(
             [(o.reported_on, o.headache_days) for o in outcomes],

@@ -12,7 +12,7 @@ PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 export PIP_BUILD_CONSTRAINT := $(CURDIR)/build-constraints.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help run test audit bench test-sqlite test-postgres venv lint typecheck format seed check-python clean pg-roles pdf-libs
+.PHONY: help run test audit bench loadtest test-sqlite test-postgres venv lint typecheck format seed check-python clean pg-roles pdf-libs
 
 help:
 	@echo "make run    set up everything and serve the demo on http://127.0.0.1:$(PORT), monitors on MLLP port $(MLLP_PORT),"
@@ -23,6 +23,8 @@ help:
 	@echo "make pg-roles  create the PostgreSQL owner and application roles, migrate, grant (see README)"
 	@echo "make audit  security lint (ruff S rules) and dependency audit (pip-audit)"
 	@echo "make bench  scale and speed benchmarks on PostgreSQL, each figure beside its goal (BENCH_YEARS=0.05)"
+	@echo "make loadtest  50 nurses charting and 5 physicians reviewing against gunicorn on PostgreSQL, on loopback,"
+	@echo "            then every reading and the audit chain checked (LOADTEST_SECONDS=60)"
 
 check-python:
 	@if [ -z "$(SYSTEM_PYTHON)" ]; then echo "Python 3.12 or newer is required; none found on PATH." >&2; exit 1; fi
@@ -82,6 +84,14 @@ test-postgres: venv
 BENCH_YEARS ?= 0.05
 bench: venv pdf-libs
 	$(PY) benchmarks/scale.py run --clinic-years $(BENCH_YEARS) --admin-url $(PG_ADMIN_URL)
+
+# Run on purpose, never by `make test`: builds a database on PG_ADMIN_URL's server, serves it with gunicorn
+# on 127.0.0.1, runs locust for LOADTEST_SECONDS, checks, drops it (README "Load test"). Locust is pinned
+# in requirements-load.txt, which only this target installs.
+LOADTEST_SECONDS ?= 60
+loadtest: venv
+	$(PY) -m pip install --quiet -r requirements-load.txt
+	$(PY) benchmarks/loadtest/run.py run --seconds $(LOADTEST_SECONDS) --admin-url $(PG_ADMIN_URL)
 
 lint: venv
 	@bash .ci/static-checks

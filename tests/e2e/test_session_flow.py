@@ -6,8 +6,9 @@ from datetime import timedelta
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from records.actions.vitals import vitals_record
 from records.models import AuditEvent, Session
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, actor_for
 from tests.e2e.conftest import axe_violations, log_in
 
 TABLET = {"width": 1280, "height": 800}
@@ -183,3 +184,29 @@ def test_whole_session_at_the_chair(live_server, page, new_context, nurse, physi
     assert kinds == ["start", "pause", "resume", "stop"]
     assert AuditEvent.objects.filter(action="screening_decision", actor=physician).exists()
     assert Session.objects.get(pk=session.pk).signed_by == nurse
+
+
+def test_a_reading_whose_next_row_is_not_on_the_page_still_shows_in_order(live_server, page, nurse, patient, sessions):
+    """The answer puts the new row before the reading measured after it; when someone else charted that one
+    after the page was loaded, the page reads its rows again rather than leave the new one out."""
+    session = sessions.to(patient, "arrived", chair="Chair 5")
+    page.set_viewport_size(TABLET)
+    log_in(page, live_server, "nurse_a", PASSWORD)
+    page.goto(f"{live_server.url}/sessions/{session.pk}/")
+    expect(page.locator(".vitals-table tbody")).to_contain_text("No readings yet.")
+    minute = timezone.localtime().replace(second=0, microsecond=0)
+    # Charted elsewhere, half a minute into this minute, after this page was loaded.
+    vitals_record(
+        actor=actor_for(nurse),
+        session=session,
+        measured_at=minute.replace(second=30),
+        phase="pre",
+        systolic=141,
+        diastolic=87,
+    )
+    # Typed for the same minute, so measured before that one.
+    chart_reading(page, minute.strftime("%Y-%m-%dT%H:%M"), "pre", ["128", "82"])
+    rows = page.locator(".vitals-table tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("128/82")
+    expect(rows.nth(1)).to_contain_text("141/87")

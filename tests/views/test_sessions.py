@@ -180,7 +180,7 @@ def test_vitals_htmx_post_answers_with_the_fresh_form_and_the_new_row(client, nu
     assert json.loads(response.headers["HX-Trigger-After-Settle"]) == {"vitals-charted": {}}
 
 
-def test_a_later_reading_adds_its_row_alone_and_an_earlier_one_puts_the_table_back_in_order(
+def test_a_later_reading_adds_its_row_at_the_end_and_an_earlier_one_before_the_next_measured(
     client, nurse, sessions, patient
 ):
     session = sessions.to(patient, "arrived")
@@ -190,15 +190,16 @@ def test_a_later_reading_adds_its_row_alone_and_an_earlier_one_puts_the_table_ba
 
     html = vitals_htmx_post(client, session, systolic="132").content.decode()
     second = session.readings.exclude(pk=first.pk).get()
-    assert re.search(rf'<tbody hx-swap-oob="beforeend:#vitals-rows">\s*<tr id="reading-{second.pk}"', html)
+    assert re.search(rf'<tbody data-vitals-row hx-swap-oob="beforeend:#vitals-rows">\s*<tr id="reading-{second.pk}"', html)
     assert f'id="reading-{first.pk}"' not in html
 
-    # Measured before both: the rows come back whole, in the order measured.
+    # Measured before both: its row alone, before the one measured after it.
     html = vitals_htmx_post(client, session, measured_at=local(-10), systolic="133").content.decode()
     earliest = session.readings.exclude(pk__in=[first.pk, second.pk]).get()
-    assert '<tbody id="vitals-rows" hx-swap-oob="true">' in html
-    rows = re.findall(r'<tr id="reading-(\d+)"', html)
-    assert rows == [str(earliest.pk), str(first.pk), str(second.pk)]
+    assert re.search(
+        rf'<tbody data-vitals-row hx-swap-oob="beforebegin:#reading-{first.pk}">\s*<tr id="reading-{earliest.pk}"', html
+    )
+    assert re.findall(r'<tr id="reading-(\d+)"', html) == [str(earliest.pk)]
 
 
 def test_a_refused_reading_answers_with_the_form_alone(client, nurse, sessions, patient):

@@ -278,9 +278,10 @@ def session_vitals_record(request, pk: int):
         return render(request, "records/sessions/_vitals_entry.html", context)
     readings = context["readings"]
     position = next(i for i, r in enumerate(readings) if r.pk == result.value.pk)
-    # Most readings are the latest measured: the row goes at the end. A reading measured before
-    # others, or the first one, puts the table back whole, in the order measured.
-    context["new_reading"] = readings[position] if 0 < position == len(readings) - 1 else None
+    # The row goes where it belongs in the order measured: at the end (most readings), or before the
+    # reading measured after it. The first reading puts the table back whole (its "No readings yet" goes).
+    context["new_reading"] = readings[position] if len(readings) > 1 else None
+    context["before_reading"] = readings[position + 1] if position + 1 < len(readings) else None
     return trigger_client_event(
         render(request, "records/sessions/_vitals_saved.html", context), "vitals-charted", after="settle"
     )

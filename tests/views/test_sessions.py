@@ -190,7 +190,8 @@ def test_a_later_reading_adds_its_row_at_the_end_and_an_earlier_one_before_the_n
 
     html = vitals_htmx_post(client, session, systolic="132").content.decode()
     second = session.readings.exclude(pk=first.pk).get()
-    assert re.search(rf'<tbody data-vitals-row hx-swap-oob="beforeend:#vitals-rows">\s*<tr id="reading-{second.pk}"', html)
+    appended = rf'<tbody data-vitals-row hx-swap-oob="beforeend:#vitals-rows">\s*<tr id="reading-{second.pk}"'
+    assert re.search(appended, html)
     assert f'id="reading-{first.pk}"' not in html
 
     # Measured before both: its row alone, before the one measured after it.

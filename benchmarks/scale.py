@@ -416,9 +416,10 @@ def manage(url: str, *args: str) -> str:
     return done.stdout
 
 
-def part(url: str, name: str, *args: str) -> dict:
-    done = subprocess.run(  # noqa: S603 (this script)
-        [PYTHON, __file__, name, "--url", url, *args], capture_output=True, text=True, check=False, cwd=ROOT
+def part(url: str, name: str, *args: str, script: str = __file__) -> dict:
+    """Run `script name --url url args` (this script by default) and return the RESULT it prints."""
+    done = subprocess.run(  # noqa: S603 (a script of these benchmarks)
+        [PYTHON, script, name, "--url", url, *args], capture_output=True, text=True, check=False, cwd=ROOT
     )
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     if done.returncode or not lines:

@@ -48,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 HERE = Path(__file__).resolve().parent
 PYTHON = sys.executable
 
-from benchmarks.scale import child_env, database_url, drop, load, manage, recreate  # noqa: E402
+from benchmarks.scale import child_env, database_url, drop, load, manage, part, recreate  # noqa: E402
 
 # The request types locustfile.py names, in the order they are printed.
 REQUEST_ORDER = [
@@ -240,13 +240,7 @@ def check(args) -> None:
 
 
 def child(name: str, url: str, *args: str) -> dict:
-    done = subprocess.run(  # noqa: S603 (this script)
-        [PYTHON, __file__, name, "--url", url, *args], capture_output=True, text=True, check=False, cwd=ROOT
-    )
-    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-    if done.returncode or not lines:
-        raise SystemExit(f"{name} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    return json.loads(lines[-1].removeprefix("RESULT "))
+    return part(url, name, *args, script=__file__)
 
 
 # The server -----------------------------------------------------------------------------------

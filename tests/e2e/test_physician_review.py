@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from records.actions.intake import intake_record
 from records.actions.outcomes import outcome_record
 from records.models import AuditEvent, Order, Screening
+from records.views import review
 from tests.charting import chart_session
 from tests.conftest import PASSWORD, actor_for
 from tests.e2e.conftest import axe_violations, log_in
@@ -25,8 +26,10 @@ def check_page(page, shot, name):
 
 
 def test_physician_clears_the_worklist_and_reviews_a_course(
-    live_server, page, nurse, physician, make_patient, sessions, shot
+    live_server, page, nurse, physician, make_patient, sessions, shot, monkeypatch
 ):
+    # Two sessions a trend period (20 in use): the three sessions below span two periods.
+    monkeypatch.setattr(review, "TREND_SESSIONS", 2)
     # A patient on a course: intake, three signed sessions, outcomes reported along the way.
     course_patient = make_patient(family_name="Okoro", given_name="Ada", mrn="E2E-COURSE")
     intake_record(
@@ -94,9 +97,20 @@ def test_physician_clears_the_worklist_and_reviews_a_course(
     expect(page.get_by_role("img", name="Pain before and after each session")).to_be_visible()
     expect(page.get_by_role("img", name="Pre-session blood pressure per session")).to_be_visible()
     expect(page.get_by_text("3 sessions", exact=True)).to_be_visible()
+    expect(page.locator("#trend-period")).to_contain_text("Sessions 1 to 2 of 3, the latest")
     check_page(page, shot, "history-desktop")
     page.set_viewport_size(TABLET)
     shot(page, "history-tablet")
+    # The earlier period of the trends, its charts and the outcomes reported then; the timeline stays whole.
+    page.get_by_role("link", name="Earlier sessions").click()
+    expect(page.locator("#trend-period")).to_contain_text("Session 3 of 3")
+    expect(page.get_by_role("img", name="Pain before and after each session")).to_be_visible()
+    expect(page.get_by_text("3 sessions", exact=True)).to_be_visible()
+    check_page(page, shot, "history-earlier-period-tablet")
+    page.get_by_label("Period", exact=True).select_option(index=0)
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("#trend-period")).to_contain_text("the latest")
+    page.set_viewport_size(DESKTOP)
 
     # Download the newest session's PDF.
     with page.expect_download() as download_info:

@@ -213,6 +213,17 @@ def test_a_refused_reading_answers_with_the_form_alone(client, nurse, sessions, 
     assert not session.readings.exists()
 
 
+def test_a_reading_refused_because_the_session_moved_on_says_why_where_the_form_was(client, nurse, sessions, patient):
+    """Discharged from another tablet while this page was open: the answer names the refusal, without the form."""
+    session = sessions.to(patient, "discharged")
+    client.force_login(nurse)
+    html = vitals_htmx_post(client, session, systolic="131").content.decode()
+    assert html.lstrip().startswith('<div id="vitals-entry">')
+    assert 'role="alert"' in html and "Cannot chart vitals: the session is discharged" in html
+    assert 'name="systolic"' not in html
+    assert not session.readings.filter(systolic=131).exists()
+
+
 def test_the_charts_asked_for_after_a_reading_show_it_and_are_a_read(client, nurse, sessions, patient):
     session = sessions.to(patient, "in_progress")
     client.force_login(nurse)

@@ -93,6 +93,7 @@ def seed(args) -> None:
     from records.actions.patients import patient_create
     from records.actions.screening import screening_record
     from records.actions.sessions import session_arrive, session_begin_screening, session_schedule
+    from records.management.demo.course import IV_ORDER, NEGATIVE
     from records.models import Patient, Session, SessionStatus, VitalsReading
     from records.permissions import Role
 
@@ -142,25 +143,15 @@ def seed(args) -> None:
             session=session,
             systolic=128,
             diastolic=82,
-            hypertension_history="no",
-            hypertension_uncontrolled="no",
-            psychosis_history="no",
-            psychosis_current="no",
-            pregnancy="not_pregnant_na",
-            pregnancy_note="Not of child-bearing potential",
+            **{**NEGATIVE, "pregnancy_note": "Not of child-bearing potential"},
         )
         order = med.order_document(
             actor=actor,
             session=session,
             received_as="written",
             ordering_physician=physician,
-            medication="Ketamine",
-            dose_value="0.5",
-            dose_unit="mg/kg/h",
-            route="iv_infusion",
-            rate_text="over 40 minutes",
-            order_text="Ketamine 0.5 mg/kg/h IV infusion over 40 minutes",
             received_at=timezone.now(),
+            **IV_ORDER,
         )
         med.administration_start(actor=actor, order=order, site="L forearm, 22G cannula", lot_number=f"LOAD-{n:03d}")
         nurse.update(session=session.pk, patient=patient.pk)

@@ -5,6 +5,7 @@ charted today exactly as the nurse and physician would have charted it then.
 """
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from records.actions.context import Actor
 from records.actions.medications import administration_start, administration_stop, order_document
@@ -14,6 +15,15 @@ from records.actions.side_effects import discharge_record, side_effect_record
 from records.actions.vitals import vitals_record
 from records.models import Patient, Session, User
 
+# The written order the demo's IV sessions were given, recorded as given (never derived from anything).
+IV_ORDER: dict[str, Any] = {
+    "medication": "Ketamine",
+    "dose_value": "0.5",
+    "dose_unit": "mg/kg/h",
+    "route": "iv_infusion",
+    "rate_text": "over 40 minutes",
+    "order_text": "Ketamine 0.5 mg/kg/h IV infusion over 40 minutes",
+}
 NEGATIVE = {
     "hypertension_history": "no",
     "hypertension_uncontrolled": "no",
@@ -77,13 +87,8 @@ def chart_session(
         received_as=received_as,
         read_back_confirmed=verbal,
         ordering_physician=physician,
-        medication="Ketamine",
-        dose_value="0.5",
-        dose_unit="mg/kg/h",
-        route="iv_infusion",
-        rate_text="over 40 minutes",
-        order_text="Ketamine 0.5 mg/kg/h IV infusion over 40 minutes",
         received_at=at(5),
+        **IV_ORDER,
     )
     vitals_record(
         actor=as_nurse,

@@ -65,15 +65,23 @@ def _static_files_scanned_once() -> None:
 
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, request):
-    """On SQLite, a test database in a file when a collected test needs a second process to share it.
+    """On SQLite, a test database in a file when a collected test needs a second process or a live server.
 
     The monitor listener's tests run it as its own process (marker `separate_process`);
-    an in-memory database cannot be shared with one. Other runs keep the in-memory database.
+    an in-memory database cannot be shared with one. The browser tests' live server answers
+    each request in its own thread: on an in-memory database all those threads share the test's
+    one connection, and two requests at once (a page's poll beside a POST) then fail with
+    "database table is locked", a 400 where the session is saved. On a file each thread has its
+    own connection and waits its turn, as the clinic's server does. Other runs keep the in-memory
+    database.
     """
     database = settings.DATABASES["default"]
     if database["ENGINE"] != "django.db.backends.sqlite3":
         return
-    if not any(item.get_closest_marker("separate_process") for item in request.session.items):
+    if not any(
+        item.get_closest_marker("separate_process") or "live_server" in getattr(item, "fixturenames", ())
+        for item in request.session.items
+    ):
         return
     worker = getattr(request.config, "workerinput", {}).get("workerid", "main")
     path = settings.BASE_DIR / "var" / f"test_{worker}.sqlite3"

@@ -28,6 +28,7 @@ from records.selectors import (
     audit_account_changes,
     audit_events,
     audit_last_verification,
+    audit_report_rows,
 )
 from records.streaming import stream_rows
 from records.views.common import CappedPaginator, permission_required
@@ -146,7 +147,8 @@ def audit_log(request):
         )
         # The report holds the events before its own: a read that may lag, so the replica's.
         with reads_from_replica(request):
-            page = _page(request, audit_events(user=request.user, before_seq=viewing.seq, **filters))
+            events = audit_events(user=request.user, before_seq=viewing.seq, **filters)
+            page = _page(request, audit_report_rows(events, sort))
     return _render(
         request,
         "records/audit/log.html",

@@ -101,6 +101,9 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def _bounded_count(self) -> int:
+        bounded_count = getattr(self.object_list, "bounded_count", None)
+        if bounded_count is not None:
+            return int(bounded_count(self.cap))
         return self.object_list.order_by()[: self.cap + 1].count()
 
     @cached_property

@@ -3,7 +3,7 @@
 import csv
 import io
 import re
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -179,6 +179,57 @@ def test_pages_and_a_capped_count(admin_client, nurse, settings):
     capped = report(admin_client, action="search").content.decode()
     assert "More than 5 events match" in capped
     assert "Page 1 of 2" in capped
+
+
+@pytest.fixture
+def patients_out_of_mrn_order(nurse, make_patient):
+    """Three patients registered in another order than their MRNs', events about each and about no one,
+    in March, interleaved in time."""
+    actor = actor_for(nurse)
+    patients = [make_patient(mrn=mrn, family_name=name) for mrn, name in (("SRT-3", "Cole"), ("SRT-1", "Amos"))]
+    patients.append(make_patient(mrn="SRT-2", family_name="Bray"))
+    for day, who in enumerate([0, None, 2, 1, None, 0, 2, None, 1, 0], start=1):
+        with time_machine.travel(datetime(2026, 3, day, 9, 0, tzinfo=ZONE), tick=False):
+            if who is None:
+                audit_record(actor=actor, action=AuditAction.SEARCH, record_type="patient", record_id=day)
+            else:
+                audit_record(actor=actor, action=AuditAction.VIEW, patient=patients[who], record=patients[who])
+    return patients
+
+
+@pytest.mark.parametrize("sort", ["patient", "-patient"])
+def test_by_patient_the_pages_are_cut_from_one_order(admin_user, patients_out_of_mrn_order, sort):
+    """The report sorted by patient reads the events about patients (by MRN, then time) and the events about
+    no patient (by position) separately: every slice a page can take is the slice of the one sorted list."""
+    from records.selectors import audit_events, audit_ordering, audit_report_rows
+
+    march = audit_events(user=admin_user, date_from=date(2026, 3, 1), date_to=date(2026, 3, 31))
+    whole = list(march.order_by(*audit_ordering(sort)))
+    rows = audit_report_rows(march, sort)
+    assert len(whole) == 10
+    mrns = [e.patient.mrn if e.patient else None for e in whole]
+    with_patient = [m for m in mrns if m]
+    assert with_patient == sorted(with_patient, reverse=sort.startswith("-"))
+    assert mrns[len(with_patient) :] == [None, None, None], "events about no patient come last either way"
+    for start in range(len(whole) + 2):
+        for stop in range(start, len(whole) + 3):
+            assert [e.seq for e in rows[start:stop]] == [e.seq for e in whole[start:stop]], (start, stop)
+    assert [rows.bounded_count(cap) for cap in (2, 7, 9, 10, 50)] == [3, 8, 10, 10, 10]
+
+
+def test_by_patient_the_report_pages_through_every_event_once(admin_client, patients_out_of_mrn_order, settings):
+    settings.AUDIT_EVENTS_PER_PAGE = 4
+    for sort in ("patient", "-patient"):
+        shown = [seqs(report(admin_client, sort=sort, date_to="2026-03-31", page=page)) for page in (1, 2, 3)]
+        assert [len(rows) for rows in shown] == [4, 4, 2]
+        events = [AuditEvent.objects.select_related("patient").get(seq=s) for rows in shown for s in rows]
+        assert [e.patient.mrn if e.patient else None for e in events] == [
+            *(["SRT-1"] * 2 + ["SRT-2"] * 2 + ["SRT-3"] * 3 if sort == "patient" else ["SRT-3"] * 3 + ["SRT-2"] * 2),
+            *([] if sort == "patient" else ["SRT-1"] * 2),
+            None,
+            None,
+            None,
+        ]
 
 
 def test_report_page_uses_a_constant_number_of_queries(admin_client, nurse):

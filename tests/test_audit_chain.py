@@ -411,3 +411,42 @@ def test_a_split_chain_checks_the_heads_kept_outside(chain):
     assert "the latest events were removed" in beyond.problem
     anchor = _parallel_verify(anchor=(chain[-1].seq + 1, "0" * 64))
     assert "an earlier verification saw it reach" in anchor.problem
+
+
+def test_the_walk_reads_every_kind_of_value_as_the_writer_hashed_it(chain, nurse):
+    """Verification reads the stored form (time and ids written by the database, changes as stored JSON text,
+    records.audit.chain.canonical_stored); the writer hashes the values it holds (canonical_content). Both
+    give the same bytes for every kind of value, so nothing written correctly is ever reported as altered."""
+    import time_machine
+
+    from records.audit.chain import canonical_content, canonical_stored, chain_rows, verify_chain
+
+    awkward = Actor(
+        user=nurse,
+        role="nurse",
+        ip_address="::ffff:10.0.0.7",
+        user_agent="tab\there, DEL \x7f, bell \x07, 𝄞",
+        username="nurse_a",
+    )
+    with time_machine.travel(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), tick=False):  # no microseconds
+        audit_record(actor=awkward, action=AuditAction.SEARCH, record_type="patient", record_id="")
+    audit_record(
+        actor=awkward,
+        action=AuditAction.UPDATE,
+        record_type="patient",
+        record_id="7",
+        changes={"weight": [1e16, 0.1 + 0.2], "empty": ["", None], "z": [False, -0]},
+        reason="\\ / \" ' \u2028",
+    )
+    audit_record(actor=Actor.system("tests"), action=AuditAction.VIEW, record_type="report", changes={})
+
+    stored = {row[1]: canonical_stored(*row[:15]) for row in chain_rows()}
+    written = {
+        values[1]: canonical_content(dict(zip(HASHED_COLUMNS, values, strict=True)))
+        for values in AuditEvent.objects.order_by("seq").values_list(*HASHED_COLUMNS)
+    }
+    assert len(stored) == len(written) >= len(chain) + 3
+    assert stored == written
+    assert verify_chain().intact
+    # jsonb gives 1e+16 back as 10000000000000000: the writer stored and hashed that whole number.
+    assert AuditEvent.objects.get(action=AuditAction.UPDATE, record_id="7").changes["weight"][0] == 10**16

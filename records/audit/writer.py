@@ -22,6 +22,7 @@ How the chain gets its total order (records.audit.chain explains the hashes):
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection, models, transaction
 from django.utils import timezone
@@ -92,7 +93,7 @@ def audit_record(
             patient=patient,
             record_type=record_type,
             record_id=str(record_id or ""),
-            changes=changes or {},
+            changes=as_read_back(changes or {}),
             reason=reason,
             ip_address=actor.ip_address,
             user_agent=actor.user_agent[:512],
@@ -100,6 +101,22 @@ def audit_record(
         event.entry_hash = event_hash(event_row(event))
         event.save(force_insert=True)
         return event
+
+
+def as_read_back(value: Any) -> Any:
+    """`changes` as the database will give them back, so that the hash covers what verification reads.
+
+    PostgreSQL's jsonb keeps a number's digits but not how it was written: a float Python writes with an
+    exponent and no fraction (1e+16) comes back as the integer 10000000000000000. Such floats are stored
+    as the whole numbers they are; every other value is kept as it is.
+    """
+    if isinstance(value, float) and value.is_integer() and "e" in repr(value):
+        return int(value)
+    if isinstance(value, Mapping):
+        return {key: as_read_back(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [as_read_back(item) for item in value]
+    return value
 
 
 def event_row(event: AuditEvent) -> dict[str, object]:

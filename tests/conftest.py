@@ -190,6 +190,23 @@ def verified_device(user) -> TOTPDevice:
     return device
 
 
+def _past_the_code_step(session, user) -> None:
+    session[DEVICE_ID_SESSION_KEY] = verified_device(user).persistent_id
+    session.save()
+
+
+_django_force_login = Client.force_login
+
+
+def signed_in_session(user) -> str:
+    """The key of a new login session of `user`, past the authenticator step, as `client.force_login` makes
+    (for fixtures wider than a test, which run before the autouse fixture below)."""
+    client = Client()
+    _django_force_login(client, user)
+    _past_the_code_step(client.session, user)
+    return client.session.session_key
+
+
 @pytest.fixture(autouse=True)
 def _force_login_is_a_full_sign_in(monkeypatch):
     """`client.force_login(user)` gives a session past the authenticator step, as a real sign-in would.
@@ -200,9 +217,7 @@ def _force_login_is_a_full_sign_in(monkeypatch):
 
     def force_login(self, user, backend=None):
         original(self, user, backend)
-        session = self.session
-        session[DEVICE_ID_SESSION_KEY] = verified_device(user).persistent_id
-        session.save()
+        _past_the_code_step(self.session, user)
 
     monkeypatch.setattr(Client, "force_login", force_login)
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import date
 
 import pytest
+from django.conf import settings
+from django.test import Client
 
 from records.actions.context import Actor
 from records.actions.devices import monitor_register
@@ -43,9 +45,17 @@ class UrlWorld:
     monitor: int
     protocol: int
     signed_in: dict[str, int]  # role -> a user of that role, with a confirmed authenticator
+    login_sessions: dict[str, str]  # role -> the session key of that user's sign-in, made with the world
 
     def user(self, role: str) -> User:
         return User.objects.get(pk=self.signed_in[Role(role).value])
+
+    def sign_in(self, client: Client, role: str) -> Client:
+        """`client` signed in as the world's user of `role`, password and authenticator code given (the
+        sign-in made with the world, as `client.force_login` makes one: a few hundred tests share it, and
+        each test's changes to it are rolled back with the test's)."""
+        client.cookies[settings.SESSION_COOKIE_NAME] = self.login_sessions[Role(role).value]
+        return client
 
 
 @pytest.fixture(scope="module")
@@ -79,11 +89,12 @@ def _make_world(clock) -> UrlWorld:
     protocol = base.a_protocol()
     # The account the admin's pages act on offers an authenticator reset.
     base.verified_device(nurse)
-    signed_in = {}
+    signed_in, login_sessions = {}, {}
     for role in SIGNED_IN_ROLES:
         user = account(role, f"{role.value}_signed_in", role.value.title(), "Tester")
         base.verified_device(user)
         signed_in[role.value] = user.pk
+        login_sessions[role.value] = base.signed_in_session(user)
     return UrlWorld(
         patient=patient.pk,
         nurse=nurse.pk,
@@ -93,6 +104,7 @@ def _make_world(clock) -> UrlWorld:
         monitor=monitor.pk,
         protocol=protocol.pk,
         signed_in=signed_in,
+        login_sessions=login_sessions,
     )
 
 

@@ -1,13 +1,14 @@
-"""Every URL the project defines, requested with GET by each role.
+"""Who may open every URL the project defines with GET, by role.
 
 A new page fails `test_every_url_has_an_expectation` until its row is added
-here, so no page ships without a decision on who may open it.
+here, so no page ships without a decision on who may open it. Each cell is
+requested by tests/views/test_method_access.py, whose GET column must be this
+table (`test_the_get_column_is_the_access_table`).
 """
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import URLPattern, URLResolver, get_resolver
 
-from records.models import AuditEvent
 from tests.conftest import a_protocol
 
 ANON, NURSE, PHYSICIAN, ADMIN = "anonymous", "nurse", "physician", "admin"
@@ -188,25 +189,3 @@ def _flat_patterns(patterns=None):
             yield from _flat_patterns(entry.url_patterns)
         else:
             yield entry
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("role", [ANON, NURSE, PHYSICIAN, ADMIN])
-@pytest.mark.parametrize("name", sorted(ACCESS))
-def test_get_by_role(client, url_world, url_kwargs, name, role):
-    if role != ANON:
-        client.force_login(url_world.user(role))
-    url = reverse(name, kwargs=url_kwargs(name))
-    denied_before = AuditEvent.objects.filter(action="access_denied").count()
-
-    response = client.get(url)
-
-    expected = ACCESS[name][role]
-    if expected == LOGIN:
-        assert response.status_code == 302
-        assert response.url.startswith(reverse("login"))
-    else:
-        assert response.status_code == expected, f"{role} GET {url}"
-    if expected == 403:
-        assert "You do not have access to this page" in response.content.decode()
-        assert AuditEvent.objects.filter(action="access_denied").count() == denied_before + 1

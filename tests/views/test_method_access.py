@@ -25,6 +25,7 @@ from records.models import (
 from records.permissions import role_of
 from tests.conftest import a_protocol
 from tests.views.test_access_matrix import (
+    ACCESS,
     ADMIN,
     ANON,
     FHIR_URL_KWARGS,
@@ -189,6 +190,11 @@ def test_every_url_has_a_method_row():
             assert set(cells) == set(ROLES), f"{name} {method}"
 
 
+def test_the_get_column_is_the_access_table():
+    """The GETs below are the access table's cells (tests/views/test_access_matrix.py), each requested once."""
+    assert {name: methods["GET"] for name, methods in METHOD_ACCESS.items()} == ACCESS
+
+
 def snapshot(target):
     """What a refused or empty POST must leave unchanged."""
     return (
@@ -213,7 +219,7 @@ def snapshot(target):
 def test_method_by_role(client, url_world, world_objects, name, role, method):
     """The URLs' objects (tests/views/conftest.py): a session held for physician review, a verbal order to co-sign."""
     if role != ANON:
-        client.force_login(url_world.user(role))
+        url_world.sign_in(client, role)
     url = url_for(name, **world_objects)
     nurse = world_objects["account"]
     before = snapshot(nurse)
@@ -229,5 +235,7 @@ def test_method_by_role(client, url_world, world_objects, name, role, method):
         assert response.status_code == expected, f"{role} {method} {url}"
     if expected == 403:
         assert AuditEvent.objects.filter(action="access_denied").count() == denied_before + 1
+        if method == "GET":
+            assert "You do not have access to this page" in response.content.decode()
     if method == "POST" and name not in {"logout"}:
         assert snapshot(nurse) == before, f"{role} POST {url} changed data"

@@ -122,8 +122,7 @@ def test_a_read_writes_one_read_event(url_world, url_kwargs, world_patient, worl
     query = {key: value.format(nurse=nurse.pk, mrn=world_patient.mrn) for key, value in query.items()}
     assert readers(name)
     for role in readers(name):
-        client = Client()
-        client.force_login(url_world.user(role))
+        client = url_world.sign_in(Client(), role)
         confirm_identity(client)
         last = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
 
@@ -187,7 +186,7 @@ def client_as(role: str, url_world, make_user) -> Client:
         response = client.post(reverse("login"), {"username": "half_signed_in", "password": PASSWORD})
         assert response.url.startswith(reverse("mfa_enrol"))
     elif role != ANON:
-        client.force_login(url_world.user(role))
+        url_world.sign_in(client, role)
         confirm_identity(client)
     return client
 

@@ -97,6 +97,23 @@ def log_in(page, live_server, username: str, password: str):
             page.get_by_role("button", name="Continue").click()
 
 
+def sign_in(page, live_server, username: str, path: str = "/"):
+    """Signed in as `username` (password and authenticator code given), then at `path`.
+
+    For the tests of what comes after signing in: the sign-in is made as `client.force_login` makes
+    one, and its cookie given to the browser. The sign-in pages themselves are driven by `log_in`
+    (test_sign_in_security, test_idle_restore and the session at the chair).
+    """
+    from django.conf import settings
+
+    from records.models import User
+    from tests.conftest import signed_in_session
+
+    key = signed_in_session(User.objects.get(username=username))
+    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": key, "url": live_server.url}])
+    page.goto(f"{live_server.url}{path}")
+
+
 class StillClocks:
     """The server's clock and the page's, both standing still; `advance` moves them on together.
 

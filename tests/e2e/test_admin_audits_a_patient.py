@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from records.actions.patients import patient_update, patient_view
 from records.models import AuditEvent, AuditVerification
 from tests.conftest import PASSWORD, actor_for
-from tests.e2e.conftest import axe_violations, log_in
+from tests.e2e.conftest import axe_violations, sign_in
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def test_admin_filters_opens_changes_exports_and_verifies(
 ):
     page.set_viewport_size(viewport)
     size = f"{viewport['width']}x{viewport['height']}"
-    log_in(page, live_server, "admin_a", PASSWORD)
+    sign_in(page, live_server, "admin_a")
     page.get_by_role("link", name="Audit log").click()
     expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
     expect(page.locator("#last-verification")).to_have_text("The chain has not been verified yet.")

@@ -6,14 +6,13 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from records.models import AuditEvent, ClinicSettings, Session
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import axe_violations, log_in
+from tests.e2e.conftest import axe_violations, sign_in
 from tests.e2e.test_session_flow import field
 
 
 def test_admin_changes_interval_and_nurse_schedules(live_server, page, admin_user, nurse, physician, patient, shot):
     page.set_viewport_size({"width": 1280, "height": 800})
-    log_in(page, live_server, "admin_a", PASSWORD)
+    sign_in(page, live_server, "admin_a")
     page.get_by_role("link", name="Clinic settings").click()
     expect(page.get_by_role("heading", name="Clinic settings")).to_be_visible()
     assert axe_violations(page) == []
@@ -26,7 +25,7 @@ def test_admin_changes_interval_and_nurse_schedules(live_server, page, admin_use
     assert AuditEvent.objects.get(record_type="clinicsettings").changes == {"vitals_interval_minutes": [15, 10]}
     page.get_by_role("button", name="Log out").click()
 
-    log_in(page, live_server, "nurse_a", PASSWORD)
+    sign_in(page, live_server, "nurse_a")
     page.get_by_role("link", name="Clinic settings").click()
     expect(page.get_by_text("10 minutes")).to_be_visible()
     expect(page.get_by_role("button", name="Save settings")).to_have_count(0)

@@ -14,8 +14,7 @@ from records.actions.context import Actor
 from records.actions.devices import monitor_register
 from records.devices.messages import ack_code, send, vitals_message
 from records.models import DeviceReading, VitalsReading
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import axe_violations, log_in
+from tests.e2e.conftest import axe_violations, sign_in
 from tests.mllp import listener  # noqa: F401  (fixture: the listener as its own process)
 
 pytestmark = pytest.mark.separate_process
@@ -37,7 +36,7 @@ def nurse_on_a_monitored_session(live_server, page, patient, sessions):
     session = sessions.to(patient, "in_progress", chair="Chair 4")
     monitor_register(actor=Actor.system("tests"), device_id=DEVICE, chair="Chair 4")
     page.set_viewport_size(TABLET)
-    log_in(page, live_server, "nurse_a", PASSWORD)
+    sign_in(page, live_server, "nurse_a")
     page.goto(f"{live_server.url}/sessions/{session.pk}/")
     return session, page.locator("#device-readings")
 

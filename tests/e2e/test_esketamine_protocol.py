@@ -8,8 +8,7 @@ from playwright.sync_api import expect
 
 from records.models import Session
 from tests.charting import ESKETAMINE_ORDER
-from tests.conftest import PASSWORD
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import sign_in
 from tests.e2e.test_esketamine_session import CHECKLIST, TABLET
 from tests.e2e.test_session_flow import check_page, field
 
@@ -41,7 +40,7 @@ def test_the_40_minute_checkpoint_and_the_two_hours_before_discharge(
 
     # 37 minutes after the first device: the 40-minute checkpoint is due, and the entry row asks for it.
     clock.shift(timedelta(minutes=37))
-    log_in(page, live_server, "nurse_a", PASSWORD)
+    sign_in(page, live_server, "nurse_a")
     page.goto(f"{live_server.url}/sessions/{session.pk}/")
     monitoring = page.locator("#monitoring")
     expect(monitoring).to_contain_text("Monitoring: Intranasal esketamine")
@@ -71,7 +70,7 @@ def test_the_40_minute_checkpoint_and_the_two_hours_before_discharge(
     # Past the two hours, the before-discharge reading: the discharge is allowed.
     clock.shift(timedelta(minutes=85))
     page.context.clear_cookies()  # signed out by then (idle); she logs in again
-    log_in(page, live_server, "nurse_a", PASSWORD)
+    sign_in(page, live_server, "nurse_a")
     page.goto(f"{live_server.url}/sessions/{session.pk}/")
     chart(page, "post", "130", "82", "98", "5", "0")
     expect(monitoring.locator("tr", has_text="Before discharge").locator(".checkpoint-state")).to_have_text("Done")

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from records.models import AuditEvent, Session
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import sign_in
 from tests.e2e.test_session_flow import chart_reading, check_page, field, local
 
 TABLET = {"width": 1024, "height": 768}
@@ -32,7 +32,7 @@ def test_esketamine_session_waits_for_the_scales_before_discharge(
 ):
     session = sessions.schedule(patient, scheduled_at=timezone.now(), chair="Room B", planned_route="intranasal")
     page.set_viewport_size(TABLET)
-    log_in(page, live_server, "nurse_a", PASSWORD)
+    sign_in(page, live_server, "nurse_a")
     page.goto(f"{live_server.url}/sessions/{session.pk}/")
 
     # Screening: every answer explicit, all negative
@@ -151,7 +151,7 @@ def test_esketamine_session_waits_for_the_scales_before_discharge(
 
     # The admin prints it and records the submission; the product sends nothing
     admin = new_context(viewport=DESKTOP).new_page()  # closed with the test
-    log_in(admin, live_server, "admin_a", PASSWORD)
+    sign_in(admin, live_server, "admin_a")
     admin.goto(f"{live_server.url}/worklist/rems-forms/")
     expect(admin.get_by_role("heading", name="REMS monitoring forms due")).to_be_visible()
     check_page(admin, shot, "esketamine-rems-worklist-desktop")

@@ -5,13 +5,13 @@ from playwright.sync_api import expect
 
 from records.models import ApiToken, AuditEvent
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import axe_violations, log_in
+from tests.e2e.conftest import axe_violations, sign_in
 
 
 def test_admin_issues_a_token_and_exports_the_records(live_server, page, admin_user, nurse, settings, tmp_path, shot):
     settings.FHIR_EXPORT_DIR = tmp_path / "exports"
     page.set_viewport_size({"width": 1280, "height": 800})
-    log_in(page, live_server, "admin_a", PASSWORD)
+    sign_in(page, live_server, "admin_a")
     page.get_by_role("link", name="Accounts").click()
     expect(page.get_by_role("heading", name="FHIR API tokens")).to_be_visible()
 

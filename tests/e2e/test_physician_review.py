@@ -12,7 +12,7 @@ from records.models import AuditEvent, Order, Screening
 from records.views import review
 from tests.charting import chart_session
 from tests.conftest import PASSWORD, actor_for
-from tests.e2e.conftest import axe_violations, log_in
+from tests.e2e.conftest import axe_violations, sign_in
 
 TABLET = {"width": 1280, "height": 800}
 DESKTOP = {"width": 1600, "height": 1000}
@@ -54,7 +54,7 @@ def test_physician_clears_the_worklist_and_reviews_a_course(
     )
 
     page.set_viewport_size(TABLET)
-    log_in(page, live_server, "physician_a", PASSWORD)
+    sign_in(page, live_server, "physician_a")
 
     # The physician lands on the worklist.
     expect(page.get_by_role("heading", name="Worklist")).to_be_visible()
@@ -129,7 +129,7 @@ def test_physician_clears_the_worklist_and_reviews_a_course(
 
 def test_physician_records_the_intake_and_outcomes_in_the_browser(live_server, page, physician, patient, shot):
     page.set_viewport_size(TABLET)
-    log_in(page, live_server, "physician_a", PASSWORD)
+    sign_in(page, live_server, "physician_a")
     page.goto(f"{live_server.url}/patients/{patient.pk}/intake/")
     expect(page.get_by_text("No intake assessment recorded yet.")).to_be_visible()
     check_page(page, shot, "intake-empty")

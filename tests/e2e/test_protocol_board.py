@@ -10,8 +10,8 @@ from playwright.sync_api import expect
 
 from records.actions.protocols import checkpoint_missed_reason
 from records.models import MonitoringProtocol
-from tests.conftest import PASSWORD, actor_for
-from tests.e2e.conftest import axe_violations, log_in
+from tests.conftest import actor_for
+from tests.e2e.conftest import axe_violations, sign_in
 from tests.views.test_protocol_views import chart, running
 
 pytestmark = pytest.mark.usefixtures("default_protocols")
@@ -40,7 +40,7 @@ def test_the_board_shows_who_needs_the_nurse_next(live_server, page, nurse, sess
         # countdown tick and board refresh instead of waiting for them.
         page.clock.install(time=timezone.now())
         page.set_viewport_size(TABLET)
-        log_in(page, live_server, "nurse_a", PASSWORD)
+        sign_in(page, live_server, "nurse_a")
         page.goto(f"{live_server.url}/sessions/today/")
         page.evaluate("window.noReload = true")
         board = page.locator("#board")
@@ -86,7 +86,7 @@ def test_the_chair_shows_the_next_checkpoint_and_takes_a_missed_reason(
         chart(session, nurse)
     with time_machine.travel(base + timedelta(minutes=37), tick=True):
         page.set_viewport_size(TABLET)
-        log_in(page, live_server, "nurse_a", PASSWORD)
+        sign_in(page, live_server, "nurse_a")
         page.goto(f"{live_server.url}/sessions/{session.pk}/")
         monitoring = page.locator("#monitoring")
         expect(monitoring).to_contain_text("Monitoring: IV ketamine infusion")
@@ -105,7 +105,7 @@ def test_the_chair_shows_the_next_checkpoint_and_takes_a_missed_reason(
         shot(page, "protocol-session-desktop")
 
         page.context.clear_cookies()
-        log_in(page, live_server, "admin_a", PASSWORD)
+        sign_in(page, live_server, "admin_a")
         page.goto(f"{live_server.url}/clinic/protocols/")
         expect(page.locator("main, body").first).to_contain_text("40 min after the first device")
         assert axe_violations(page) == []

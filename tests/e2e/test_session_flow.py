@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from records.actions.vitals import vitals_record
 from records.models import AuditEvent, Session
 from tests.conftest import PASSWORD, actor_for
-from tests.e2e.conftest import axe_violations, log_in
+from tests.e2e.conftest import axe_violations, log_in, sign_in
 
 TABLET = {"width": 1280, "height": 800}
 
@@ -74,7 +74,7 @@ def test_whole_session_at_the_chair(live_server, page, new_context, nurse, physi
 
     # The physician decides to proceed, in their own browser (closed with the test, polls and all)
     doctor = new_context(viewport={"width": 1440, "height": 900}).new_page()
-    log_in(doctor, live_server, "physician_a", PASSWORD)
+    sign_in(doctor, live_server, "physician_a")
     doctor.goto(f"{live_server.url}/sessions/{session.pk}/")
     doctor.get_by_role("link", name="Decide on the held screening").click()
     doctor.get_by_label("Proceed", exact=True).check()
@@ -191,7 +191,7 @@ def test_a_reading_whose_next_row_is_not_on_the_page_still_shows_in_order(live_s
     after the page was loaded, the page reads its rows again rather than leave the new one out."""
     session = sessions.to(patient, "arrived", chair="Chair 5")
     page.set_viewport_size(TABLET)
-    log_in(page, live_server, "nurse_a", PASSWORD)
+    sign_in(page, live_server, "nurse_a")
     page.goto(f"{live_server.url}/sessions/{session.pk}/")
     expect(page.locator(".vitals-table tbody")).to_contain_text("No readings yet.")
     minute = timezone.localtime().replace(second=0, microsecond=0)

@@ -24,12 +24,13 @@ The same junk from a role that may not post there changes nothing.
 import itertools
 import os
 from collections import Counter
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import urlparse
 
 import pytest
 from django.apps import apps
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
@@ -39,10 +40,10 @@ from records.actions.accounts import account_set_active
 from records.actions.context import Actor
 from records.actions.devices import device_reading_receive, monitor_register
 from records.actions.medications import administration_pause
-from records.actions.patients import patient_deactivate, patient_reactivate
+from records.actions.patients import patient_deactivate
 from records.actions.rems import rems_form_record
 from records.actions.side_effects import side_effect_record
-from records.models import AuditEvent, Patient, User
+from records.models import AuditEvent
 from records.permissions import Role
 from tests.charting import ESKETAMINE_ORDER
 from tests.conftest import a_protocol, actor_for, confirm_identity, verified_device
@@ -376,15 +377,26 @@ def allowed_role(name: str) -> str:
     return next(role for role in ("nurse", "physician", "admin") if cells[role] not in (403, 405, "login"))
 
 
-@pytest.mark.parametrize("name", FUZZED)
-@POST_FUZZ
-@given(data=st.data())
-def test_junk_posted_to_every_form(name, data, objects, sessions, patient, nurse, physician, admin_user, make_user):
+@dataclass
+class Target:
+    """The form at one URL and who posts to it, made once for all its examples."""
+
+    url: str
+    hosts: list[str]
+    client: Client
+    outsider: Client | None
+    fields: dict[str, dict] | None = None
+
+
+@pytest.fixture
+def target(name, objects, sessions, patient, nurse, physician, admin_user, make_user) -> Target:
+    """The objects behind the URL `name` (a session in the state its form is for ...), and the signed-in
+    clients of a role that may post there and of one that may not. Every example starts from this state:
+    what an example writes is rolled back after it (`test_junk_posted_to_every_form`)."""
     staff = users_by_role(nurse, physician, admin_user)
     session = session_for(name, sessions, patient, nurse) if name.startswith("session_") else None
     system = Actor.system("tests")
     kind = name.split("_")[0]
-    # What an earlier example's success used up (an account deactivated or reset, an order co-signed): anew.
     if kind == "account":
         objects = {**objects, "account": make_user(Role.NURSE)}
         verified_device(objects["account"])  # so that the admin's page offers to reset it
@@ -393,22 +405,40 @@ def test_junk_posted_to_every_form(name, data, objects, sessions, patient, nurse
         objects = {**objects, "order": sessions.order(cleared, received_as="verbal", read_back_confirmed=True)}
     if "device_reading" in name:
         monitor_readings(system, session)
-    if name == "account_reactivate" and User.objects.get(pk=objects["account"].pk).is_active:
+    if name == "account_reactivate":
         account_set_active(actor=system, account=objects["account"], active=False, reason="Left the clinic")
-    active = Patient.objects.get(pk=patient.pk).is_active
-    if name == "patient_reactivate" and active:
+    if name == "patient_reactivate":
         patient_deactivate(actor=system, patient=patient, reason="Moved away")
-    if name == "patient_deactivate" and not active:
-        patient_reactivate(actor=system, patient=patient, reason="Back in care")
     url = url_for(name, session=session, **objects)
     host_kwargs = {"session": session, **objects}
     hosts = [url_for(host, **host_kwargs) for host in [*HOST_PAGES.get(kind, []), *FORM_PAGES.get(name, [])]]
 
-    client = Client()
-    client.force_login(staff[allowed_role(name)])
-    confirm_identity(client)
-    fields = form_fields(client, url, hosts, name)
-    assert fields or name in FIELDLESS, f"{name}: no form posting to {url} on {[url, *hosts]}"
+    def signed_in(role: str) -> Client:
+        client = Client()
+        client.force_login(staff[role])
+        confirm_identity(client)
+        return client
+
+    other = refused_role(name)
+    return Target(url, hosts, signed_in(allowed_role(name)), signed_in(other) if other else None)
+
+
+@pytest.mark.parametrize("name", FUZZED)
+@POST_FUZZ
+@given(data=st.data())
+def test_junk_posted_to_every_form(name, data, target):
+    with transaction.atomic():
+        _post_junk(name, data, target)
+        # The next example starts from the same state: its session, its form, its objects.
+        transaction.set_rollback(True)
+
+
+def _post_junk(name: str, data, target: Target) -> None:
+    url, client = target.url, target.client
+    if target.fields is None:  # the same in every example (the state is the same)
+        target.fields = form_fields(client, url, target.hosts, name)
+    fields = target.fields
+    assert fields or name in FIELDLESS, f"{name}: no form posting to {url} on {[url, *target.hosts]}"
     body = {}
     # The form's fields, and one it does not have.
     for field_name, field in sorted({**fields, "not_a_field": {"value": "", "choices": []}}.items()):
@@ -420,15 +450,11 @@ def test_junk_posted_to_every_form(name, data, objects, sessions, patient, nurse
     response = client.post(url, body)
     check_outcome(name, response, before, since)
 
-    other = refused_role(name)
-    if other is not None:
-        outsider = Client()
-        outsider.force_login(staff[other])
-        confirm_identity(outsider)
+    if target.outsider is not None:
         before, since = records_rows(), last_event()
-        response = outsider.post(url, body)
-        assert response.status_code == 403, f"{name} by {other}"
-        assert records_rows() == before, f"{name}: changed by {other}, who may not post there"
+        response = target.outsider.post(url, body)
+        assert response.status_code == 403, f"{name} by {refused_role(name)}"
+        assert records_rows() == before, f"{name}: changed by {refused_role(name)}, who may not post there"
         assert {e.action for e in AuditEvent.objects.filter(seq__gt=since)} <= {"access_denied"}
 
 

@@ -95,7 +95,7 @@ def account_set_active(*, actor: Actor, account: User, active: bool, reason: str
         raise ActionRefused("You cannot deactivate your own account.")
     if not reason.strip():
         raise ValidationError({"reason": "Give the reason for this change."})
-    account = User.objects.select_for_update().get(pk=account.pk)
+    account = User.objects.select_for_update(no_key=True).get(pk=account.pk)
     if account.is_active == active:
         raise ActionRefused(f"{account.printed_name} is already " + ("active." if active else "deactivated."))
     account.is_active = active

@@ -21,7 +21,7 @@ def clinic_settings_update(*, actor: Actor, reason: str = "", **values: object) 
         raise TypeError(f"Not a clinic setting: {sorted(unknown)}")
     # The row is written only with a change, and then audited (rule R6): a form sent unchanged
     # before any setting was ever saved writes nothing.
-    current = ClinicSettings.objects.select_for_update().filter(pk=ClinicSettings.SINGLETON_PK).first()
+    current = ClinicSettings.objects.select_for_update(no_key=True).filter(pk=ClinicSettings.SINGLETON_PK).first()
     if current is None:
         current = ClinicSettings(pk=ClinicSettings.SINGLETON_PK)
     before = {f: getattr(current, f) for f in SETTING_FIELDS}

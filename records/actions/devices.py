@@ -63,7 +63,7 @@ def monitor_register(*, actor: Actor, device_id: str, chair: str) -> Monitor:
         errors["chair"] = "A chair name has at most 40 characters."
     if errors:
         raise ValidationError(errors)
-    monitor = Monitor.objects.select_for_update().filter(device_id=device_id).first()
+    monitor = Monitor.objects.select_for_update(no_key=True).filter(device_id=device_id).first()
     if monitor is None:
         monitor = Monitor.objects.create(
             device_id=device_id,
@@ -97,7 +97,7 @@ def monitor_register(*, actor: Actor, device_id: str, chair: str) -> Monitor:
 def monitor_set_active(*, actor: Actor, monitor: Monitor, active: bool) -> Monitor:
     """Take a monitor out of use (its messages are then refused) or back into use. Admins."""
     require_permission(actor, "change_monitor", "Only an admin may change monitors.")
-    monitor = Monitor.objects.select_for_update().get(pk=monitor.pk)
+    monitor = Monitor.objects.select_for_update(no_key=True).get(pk=monitor.pk)
     if monitor.active == active:
         raise ActionRefused(f"{monitor.device_id} is already {'in use' if active else 'out of use'}.")
     monitor.active = active
@@ -256,7 +256,7 @@ def phase_at(session: Session, measured_at: datetime) -> str:
 
 
 def _lock_pending(reading: DeviceReading, verb: str) -> DeviceReading:
-    current = DeviceReading.objects.select_for_update().get(pk=reading.pk)
+    current = DeviceReading.objects.select_for_update(no_key=True).get(pk=reading.pk)
     if current.state != DeviceReadingState.PENDING:
         raise ActionRefused(f"Cannot {verb}: this reading was already {current.get_state_display().lower()}.")
     return current

@@ -40,7 +40,7 @@ def api_token_issue(*, actor: Actor, account: User, name: str) -> tuple[ApiToken
     name = name.strip()
     if not name:
         raise ValidationError({"name": "Say what the token is for, e.g. the receiving system's name."})
-    account = User.objects.select_for_update().get(pk=account.pk)
+    account = User.objects.select_for_update(no_key=True).get(pk=account.pk)
     if not account.is_active:
         raise ActionRefused(f"{account.printed_name}'s account is deactivated: a token would not work.")
     role = role_of(account)
@@ -75,7 +75,7 @@ def api_token_issue(*, actor: Actor, account: User, name: str) -> tuple[ApiToken
 def api_token_revoke(*, actor: Actor, token: ApiToken, reason: str = "") -> ApiToken:
     """Revoke a token at once; its row stays. Admins, or the fhir_token command."""
     _require_manager(actor)
-    row = ApiToken.objects.select_for_update().select_related("account").get(pk=token.pk)
+    row = ApiToken.objects.select_for_update(no_key=True).select_related("account").get(pk=token.pk)
     if row.revoked_at is not None:
         raise ActionRefused(f"The token {row.prefix}… is already revoked.")
     row.revoked_at = timezone.now()

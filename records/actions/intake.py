@@ -114,7 +114,7 @@ def intake_record(
 ) -> IntakeAssessment:
     """Record a patient's first intake assessment. Physicians; the patient must be active and have none yet."""
     _require_physician(actor, "add_intakeassessment")
-    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    patient = Patient.objects.select_for_update(no_key=True).get(pk=patient.pk)
     if not patient.is_active:
         raise ActionRefused("This patient is deactivated; reactivate the record first.")
     if IntakeAssessment.objects.filter(patient=patient).exists():
@@ -169,7 +169,7 @@ def intake_update(
     saved in between, the change is refused rather than overwriting theirs.
     """
     _require_physician(actor, "change_intakeassessment")
-    current = IntakeAssessment.objects.select_for_update().select_related("patient").get(pk=intake.pk)
+    current = IntakeAssessment.objects.select_for_update(no_key=True).select_related("patient").get(pk=intake.pk)
     if not current.patient.is_active:
         raise ActionRefused("This patient is deactivated; reactivate the record first.")
     if current.version != expected_version:

@@ -189,7 +189,9 @@ def _event(
 
 def _lock_administration(actor: Actor, administration: Administration, verb: str) -> tuple[Session, Administration]:
     session = open_session_for_charting(actor, administration.session, verb)
-    administration = Administration.objects.select_for_update().select_related("order").get(pk=administration.pk)
+    administration = (
+        Administration.objects.select_for_update(no_key=True).select_related("order").get(pk=administration.pk)
+    )
     return session, administration
 
 
@@ -265,7 +267,7 @@ def _administration_start(
     session = open_session_for_charting(actor, order.session, "start")
     # R4: lock the order row; a second start of the same order (a double click, two requests) waits
     # here until the first commits, then sees its administration and is refused.
-    order = Order.objects.select_for_update().get(pk=order.pk)
+    order = Order.objects.select_for_update(no_key=True).get(pk=order.pk)
     if order.session_id != session.pk:
         raise ActionRefused("Cannot start: the order belongs to another session.")
     started = Administration.objects.filter(order=order).select_related("started_by").first()
@@ -444,7 +446,7 @@ def order_cosign(*, actor: Actor, order: Order) -> Order:
     from records.actions.sessions import require_permission
 
     require_permission(actor, "cosign_session", "Only a physician may co-sign an order.")
-    order = Order.objects.select_for_update().select_related("session__patient").get(pk=order.pk)
+    order = Order.objects.select_for_update(no_key=True).select_related("session__patient").get(pk=order.pk)
     if order.cosign_due_at is None:
         raise ActionRefused("Cannot co-sign: a written order needs no co-signature.")
     if order.cosigned_at is not None:

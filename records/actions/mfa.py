@@ -118,7 +118,7 @@ def mfa_verify(*, actor: Actor, account: User, token: str) -> TOTPDevice | Recov
     digits = "".join(token.split())
     device = confirmed_device(account)
     if device is not None and digits.isdigit() and len(digits) == device.digits:
-        device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+        device = TOTPDevice.objects.select_for_update(no_key=True).get(pk=device.pk)
         if device.verify_token(digits):
             matched = device
     elif token:
@@ -135,7 +135,7 @@ def _spend_recovery_code(account: User, code: str) -> RecoveryCode | None:
     wanted = normalise_recovery_code(code)
     if len(wanted) != 10:
         return None
-    for candidate in RecoveryCode.objects.select_for_update().filter(user=account, used_at__isnull=True):
+    for candidate in RecoveryCode.objects.select_for_update(no_key=True).filter(user=account, used_at__isnull=True):
         if check_password(wanted, candidate.code_hash):
             candidate.used_at = timezone.now()
             candidate.save(update_fields=["used_at"])

@@ -98,7 +98,7 @@ def patient_update(*, actor: Actor, patient: Patient, expected_version: int, **f
     unknown = set(fields) - set(DEMOGRAPHIC_FIELDS)
     if unknown:
         raise TypeError(f"Not a demographic field: {sorted(unknown)}")
-    current = Patient.objects.select_for_update().get(pk=patient.pk)
+    current = Patient.objects.select_for_update(no_key=True).get(pk=patient.pk)
     if not current.is_active:
         raise ActionRefused("This patient is deactivated; reactivate the record before changing it.")
     if current.version != expected_version:
@@ -138,7 +138,7 @@ def _set_active(*, actor: Actor, patient: Patient, active: bool, reason: str) ->
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": "Give the reason for this change."})
-    current = Patient.objects.select_for_update().get(pk=patient.pk)
+    current = Patient.objects.select_for_update(no_key=True).get(pk=patient.pk)
     if current.is_active == active:
         raise ActionRefused("This patient is already " + ("active." if active else "deactivated."))
     current.is_active = active

@@ -201,7 +201,7 @@ def protocol_update(
     """Change a protocol. Admins. A change of routes, observation or checkpoints writes the next
     version (sessions keep the one they took); the audit event holds every change before/after."""
     require_permission(actor, "change_monitoringprotocol", "Only an admin may change the monitoring protocols.")
-    protocol = MonitoringProtocol.objects.select_for_update().get(pk=protocol.pk)
+    protocol = MonitoringProtocol.objects.select_for_update(no_key=True).get(pk=protocol.pk)
     current = protocol.versions.order_by("-number").first()
     name, routes, observation, stored = _validated(
         name=name,

@@ -121,7 +121,7 @@ def rems_form_submit(*, actor: Actor, form: RemsMonitoringForm, submitted_on: da
     The product sends nothing: this records what the admin did outside it.
     """
     require_permission(actor, "submit_rems_form", "Only an admin may mark a REMS monitoring form submitted.")
-    form = RemsMonitoringForm.objects.select_for_update().select_related("session__patient").get(pk=form.pk)
+    form = RemsMonitoringForm.objects.select_for_update(no_key=True).select_related("session__patient").get(pk=form.pk)
     if form.submitted:
         raise ActionRefused("This form is already marked submitted.")
     today = timezone.localdate()

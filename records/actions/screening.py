@@ -212,7 +212,7 @@ def screening_decide(*, actor: Actor, screening: Screening, decision: str, reaso
     (the session ends, reason kept). Physicians; the session must be held and unsigned."""
     require_permission(actor, "decide_screening", "Only a physician may decide on a held screening.")
     session = lock_session(screening.session)
-    screening = Screening.objects.select_for_update().get(pk=screening.pk)
+    screening = Screening.objects.select_for_update(no_key=True).get(pk=screening.pk)
     if session.is_locked:
         raise ActionRefused("Cannot decide: the session is signed and locked.")
     if screening.superseded_at is not None:

@@ -25,7 +25,7 @@ def require_permission(actor: Actor, permission: str, message: str | None = None
 
 def lock_session(session: Session) -> Session:
     """The session row, locked for this transaction (fresh from the database)."""
-    return Session.objects.select_for_update().select_related("patient").get(pk=session.pk)
+    return Session.objects.select_for_update(no_key=True).select_related("patient").get(pk=session.pk)
 
 
 def open_session_for_charting(actor: Actor, session: Session, verb: str = "chart") -> Session:
@@ -46,7 +46,7 @@ def lock_orders(session: Session) -> None:
     A verbal order's co-signature may come at any time; with the orders locked it is
     either in the seal (given before) or dated after it (given after), never in between.
     """
-    list(Order.objects.select_for_update().filter(session=session).values_list("pk", flat=True))
+    list(Order.objects.select_for_update(no_key=True).filter(session=session).values_list("pk", flat=True))
 
 
 def columns(values: Mapping[str, object]) -> dict[str, object]:

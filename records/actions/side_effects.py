@@ -89,7 +89,7 @@ def side_effect_record(
 def side_effect_resolve(*, actor: Actor, side_effect: SideEffect, resolved_at: datetime) -> SideEffect:
     """Record when a side effect resolved. Nurses; session unsigned."""
     session = open_session_for_charting(actor, side_effect.session, "record the resolution")
-    effect = SideEffect.objects.select_for_update().get(pk=side_effect.pk)
+    effect = SideEffect.objects.select_for_update(no_key=True).get(pk=side_effect.pk)
     if effect.resolved_at is not None:
         raise ActionRefused("This side effect already has its resolution time.")
     clinical_time.require_in_visit(

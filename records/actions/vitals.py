@@ -169,7 +169,7 @@ def vitals_mark_entered_in_error(*, actor: Actor, reading: VitalsReading, reason
       action and the database refuse it).
     """
     session = open_session_for_charting(actor, reading.session, "mark a reading entered in error")
-    reading = VitalsReading.objects.select_for_update().get(pk=reading.pk)
+    reading = VitalsReading.objects.select_for_update(no_key=True).get(pk=reading.pk)
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": "Give the reason the reading is wrong."})
@@ -179,7 +179,9 @@ def vitals_mark_entered_in_error(*, actor: Actor, reading: VitalsReading, reason
     reading.entered_in_error_by = actor.user
     reading.entered_in_error_reason = reason
     reading.save(update_fields=["entered_in_error_at", "entered_in_error_by", "entered_in_error_reason"])
-    screening = Screening.objects.select_for_update().filter(bp_reading=reading, superseded_at__isnull=True).first()
+    screening = (
+        Screening.objects.select_for_update(no_key=True).filter(bp_reading=reading, superseded_at__isnull=True).first()
+    )
     audit_record(
         actor=actor,
         action=AuditAction.ENTERED_IN_ERROR,

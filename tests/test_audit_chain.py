@@ -69,6 +69,27 @@ def tamper(sql: str, params=()):
         cursor.execute(sql, params)
 
 
+def test_the_walk_reads_the_audit_table():
+    """chain.py names the table itself (its worker processes start without Django's models)."""
+    from records.audit.chain import AUDIT_TABLE
+
+    assert AUDIT_TABLE == TABLE
+
+
+def test_the_split_walk_starts_its_workers_without_models():
+    """A worker process is a new interpreter (not a fork of one that may run other threads): importing the walk
+    there must not need Django's models, which are not loaded in it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import records.audit.chain as c; import sys; assert 'records.models' not in sys.modules; print(c.AUDIT_TABLE)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == TABLE
+
+
 def test_events_are_numbered_and_linked_in_order(chain):
     assert [e.seq for e in chain] == list(range(1, len(chain) + 1))
     assert chain[0].prev_hash == GENESIS_HASH

@@ -8,6 +8,19 @@
 - records/actions/audit.py: the audit actions (verification runs, report views and exports).
 """
 
-from records.audit.writer import audit_record, diff_fields
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from records.audit.writer import audit_record, diff_fields
 
 __all__ = ["audit_record", "diff_fields"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported when first asked for: chain.py is also run by the verification's worker processes, which
+    # start without Django's models (records.audit.chain._walk_range), and importing it imports this package.
+    if name in __all__:
+        from records.audit import writer
+
+        return getattr(writer, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

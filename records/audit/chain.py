@@ -364,6 +364,9 @@ def finish_walk(
         )
 
 
+AUDIT_TABLE = "records_auditevent"  # records.models.AuditEvent's (tests/test_audit_chain.py checks it)
+
+
 def chain_rows(
     chunk_size: int = 20_000, *, first: int | None = None, last: int | None = None, raw=None
 ) -> Iterator[tuple]:
@@ -376,11 +379,7 @@ def chain_rows(
     stays flat whatever the table's size; on SQLite through a plain cursor read in chunks (no
     transaction: it would hold the write lock for the whole walk), converted here.
     """
-    from django.db import connection, transaction
-
-    from records.models import AuditEvent
-
-    table = AuditEvent._meta.db_table
+    table = AUDIT_TABLE
     bounds, params = [], []
     if first is not None:
         bounds.append("seq >= %s")
@@ -393,6 +392,8 @@ def chain_rows(
         with raw.transaction(), raw.cursor(name="audit_chain_walk") as cursor:
             yield from _postgresql_rows(cursor, f"{_POSTGRESQL_COLUMNS} FROM {table} {where}", params, chunk_size)
         return
+    from django.db import connection, transaction
+
     if connection.vendor == "postgresql":
         with transaction.atomic():
             connection.ensure_connection()
@@ -516,7 +517,9 @@ def _walk_in_parallel(
     }
     report = ChainReport(workers=workers)
     results: dict[int, ChainReport] = {}
-    context = multiprocessing.get_context("fork")
+    # New interpreters, not forks: this process may run other threads (the connection pool's, a server's),
+    # and a fork copies whatever locks they held. A worker needs only this module and psycopg.
+    context = multiprocessing.get_context("spawn")
     with context.Pool(workers) as pool:
         jobs = [(first, last, anchor, tuple(expected), params) for first, last in ranges]
         for first, part in pool.imap_unordered(_walk_range, jobs):
@@ -547,14 +550,12 @@ def _walk_range(job: tuple) -> tuple[int, ChainReport]:
     """One process's range: from the stored hash before it, every event up to `last`."""
     import psycopg
 
-    from records.models import AuditEvent
-
     first, last, anchor, expected, params = job
     with psycopg.connect(**params) as raw:
         before = GENESIS_HASH
         if first > 1:
             found = raw.execute(
-                f"SELECT entry_hash FROM {AuditEvent._meta.db_table} WHERE seq = %s",  # noqa: S608
+                f"SELECT entry_hash FROM {AUDIT_TABLE} WHERE seq = %s",  # noqa: S608
                 [first - 1],
             ).fetchone()
             # A missing event before the range is the previous range's to report.

@@ -476,7 +476,7 @@ def verify_chain(
         or head < parallel_from
         or connection.vendor != "postgresql"
         or connection.in_atomic_block  # uncommitted rows other processes cannot see
-        # Forking is safe from the command's main thread, not from a web server's threads.
+        # Worker processes from the command's main thread only, never from a web server's threads.
         or threading.current_thread() is not threading.main_thread()
     ):
         return walk_chain(chain_rows(), anchor=anchor, expected=expected, progress=progress)

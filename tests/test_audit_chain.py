@@ -90,6 +90,23 @@ def test_the_split_walk_starts_its_workers_without_models():
     assert result.stdout.strip() == TABLE
 
 
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the chain is split over processes on PostgreSQL only")
+def test_a_split_walk_whose_workers_cannot_start_walks_in_one_process(chain, monkeypatch):
+    """If the worker processes cannot start, verification still answers, walking the chain in this process."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from records.audit import chain as walk
+
+    def broken(*args, **kwargs):
+        raise BrokenProcessPool("a worker could not start")
+
+    monkeypatch.setattr(walk, "_walk_in_parallel", broken)
+    report = walk.verify_chain(workers=2, parallel_from=1)
+    assert report.intact
+    assert report.checked == len(chain)
+    assert report.workers == 1
+
+
 def test_events_are_numbered_and_linked_in_order(chain):
     assert [e.seq for e in chain] == list(range(1, len(chain) + 1))
     assert chain[0].prev_hash == GENESIS_HASH

@@ -27,6 +27,8 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from json.encoder import encode_basestring_ascii
@@ -480,7 +482,14 @@ def verify_chain(
         or threading.current_thread() is not threading.main_thread()
     ):
         return walk_chain(chain_rows(), anchor=anchor, expected=expected, progress=progress)
-    return _walk_in_parallel(head, workers, anchor=anchor, expected=expected, progress=progress, range_size=range_size)
+    try:
+        return _walk_in_parallel(
+            head, workers, anchor=anchor, expected=expected, progress=progress, range_size=range_size
+        )
+    except BrokenProcessPool:
+        # A worker process could not start (for one, a script without `if __name__ == "__main__":`, whose
+        # code a new interpreter runs again): the whole walk in this process.
+        return walk_chain(chain_rows(), anchor=anchor, expected=expected, progress=progress)
 
 
 def _head_seq() -> int:
@@ -518,11 +527,13 @@ def _walk_in_parallel(
     report = ChainReport(workers=workers)
     results: dict[int, ChainReport] = {}
     # New interpreters, not forks: this process may run other threads (the connection pool's, a server's),
-    # and a fork copies whatever locks they held. A worker needs only this module and psycopg.
+    # and a fork copies whatever locks they held. A worker needs only this module and psycopg. A worker that
+    # cannot start breaks the executor (BrokenProcessPool, see verify_chain) instead of being started again.
     context = multiprocessing.get_context("spawn")
-    with context.Pool(workers) as pool:
-        jobs = [(first, last, anchor, tuple(expected), params) for first, last in ranges]
-        for first, part in pool.imap_unordered(_walk_range, jobs):
+    jobs = [(first, last, anchor, tuple(expected), params) for first, last in ranges]
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        for done in as_completed([pool.submit(_walk_range, job) for job in jobs]):
+            first, part = done.result()
             results[first] = part
             if progress:
                 progress(sum(r.checked for r in results.values()))

@@ -80,7 +80,7 @@ AUDIT_SORTS: dict[str, tuple[str | Left, ...]] = {
     "role": ("actor_role",),
     "action": ("action",),
     # By MRN, each patient's events in time order; events about no patient after them (in either direction).
-    # (PatientSortedEvents reads the same order in two parts.)
+    # (PatientSortedEvents reads the same order in two parts, from these columns.)
     "patient": ("patient__mrn", "occurred_at"),
     "record": ("record_type", "record_id"),
     "details": (Left("reason", DETAILS_SORT_CHARS),),
@@ -110,7 +110,7 @@ class PatientSortedEvents:
 
     One query sorting every event by its patient's MRN joins and sorts the whole log (seconds at a
     clinic-year). Here the events about a patient are read patient by patient in MRN order (the MRN's
-    unique index, then each patient's events by audit_patient_time_idx: no sort of the log), and the
+    unique index, then each patient's events by an index on the patient: no sort of the log), and the
     events about no patient come after them in chain order.
     """
 
@@ -118,7 +118,7 @@ class PatientSortedEvents:
 
     def __init__(self, events: QuerySet[AuditEvent], *, descending: bool) -> None:
         # Plain ASC/DESC: no column here is NULL, and DESC NULLS LAST would not read the MRN's index backwards.
-        columns = [F("patient__mrn"), F("occurred_at"), F("seq")]
+        columns = [F(cast(str, column)) for column in (*AUDIT_SORTS["patient"], "seq")]
         self.about_patients = events.filter(patient__isnull=False).order_by(
             *(c.desc() if descending else c.asc() for c in columns)
         )

@@ -21,9 +21,7 @@ TABLET_PORTRAIT = {"width": 800, "height": 1280}
 DESKTOP = {"width": 1920, "height": 1080}
 
 
-def test_the_board_shows_who_needs_the_nurse_next(
-    live_server, page, nurse, sessions, make_patient, shot, still_clocks
-):
+def test_the_board_shows_who_needs_the_nurse_next(live_server, page, nurse, sessions, make_patient, shot, still_clocks):
     # Both clocks stand still: the board refreshes when the test moves them on, never of itself
     # between the nurse's write and the refresh that should show it.
     base = timezone.now()

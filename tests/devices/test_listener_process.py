@@ -6,7 +6,6 @@ right rows in the test database, which the listener shares (a file on SQLite).
 
 import socket
 import threading
-import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -274,9 +273,10 @@ def test_slow_and_silent_connections_are_closed_without_stopping_others(listener
     with socket.create_connection((listener.host, listener.port), timeout=10) as slow:
         slow.sendall(VT + pcd01(at).encode()[:200])  # then nothing: a stalled monitor
         assert exchange(listener, pcd01(at, control_id="MEANWHILE"))[0] == "AA"
-        started = time.monotonic()
-        assert slow.recv(1024) == b""  # closed by the listener after its 2 s frame time-out
-        assert time.monotonic() - started < 8
+        # Closed by the listener after its 2 s frame time-out; one that never closed it fails here
+        # with the socket's own 15 s time-out (long for a loaded machine, short of the default 30 s).
+        slow.settimeout(15)
+        assert slow.recv(1024) == b""
     assert listener.alive()
 
 

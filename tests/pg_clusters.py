@@ -90,7 +90,7 @@ def make_standby(primary: Cluster, base: Path) -> Cluster:
 
 def wait_for_replay(primary: psycopg.Connection, standby: psycopg.Connection, timeout: float = 60) -> None:
     """Until the standby has replayed everything the primary has written so far (not a fixed sleep)."""
-    lsn = primary.execute("SELECT pg_current_wal_lsn()").fetchone()[0]  # type: ignore[index]
+    lsn = primary.execute("SELECT pg_current_wal_insert_lsn()").fetchone()[0]  # type: ignore[index]
     deadline = time.monotonic() + timeout
     while True:
         if standby.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [lsn]).fetchone()[0]:  # type: ignore[index]

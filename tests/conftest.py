@@ -91,35 +91,57 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, r
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """The test database, created and migrated by the owner; with TEST_APP_ROLE, then used as the application role.
+    """The test database, created and migrated by the owner; with TEST_APP_ROLE, the role's grants applied.
 
-    The role is one `make pg-roles` (deploy/postgres/roles.sql) created on the test server;
-    the deployment's grants.sql is applied to it here, and every connection to the test
-    database acts as it (SET ROLE), so an action that needs a grant the deployment lacks
-    fails its test. CI runs the action tests so (.ci/test-databases).
+    The role is one `make pg-roles` (deploy/postgres/roles.sql) created on the test server; the
+    deployment's grants.sql is applied to it here, and the tests in tests.dbtools.APP_ROLE_TESTS act
+    as it (`_acting_as_the_application_role`), so an action that needs a grant the deployment lacks
+    fails its test. CI's PostgreSQL run does so (.ci/test-databases).
     """
     from django.db import connection
     from django.db.backends.signals import connection_created
 
-    from tests.dbtools import APP_ROLE, act_as_app_role, grant_app_role
+    from tests.dbtools import APP_ROLE, grant_app_role, role_for_the_test
 
     if not APP_ROLE:
         yield
         return
     if connection.vendor != "postgresql":
         raise pytest.UsageError("TEST_APP_ROLE needs PostgreSQL (DATABASE_URL=postgres://...).")
-
-    def as_app_role(sender, connection, **kwargs):
-        act_as_app_role(connection)
-
     with django_db_blocker.unblock():
         grant_app_role()
-        connection_created.connect(as_app_role, dispatch_uid="tests_app_role")
-        act_as_app_role(connection)
+    connection_created.connect(role_for_the_test, dispatch_uid="tests_app_role")
     yield
     connection_created.disconnect(dispatch_uid="tests_app_role")
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute("RESET ROLE")
+
+
+def pytest_collection_modifyitems(items):
+    from tests.dbtools import APP_ROLE_TESTS
+
+    for item in items:
+        if item.nodeid.startswith(APP_ROLE_TESTS):
+            item.add_marker(pytest.mark.app_role)
+
+
+@pytest.fixture(autouse=True)
+def _acting_as_the_application_role(request):
+    """With TEST_APP_ROLE, a test marked `app_role` acts as that role from its first query to its last."""
+    from tests.dbtools import APP_ROLE, acting_as_app_role
+
+    if not (APP_ROLE and request.node.get_closest_marker("app_role")):
+        yield
+        return
+    # Inside pytest-django's transaction (or, for a transactional test, before its tables are emptied).
+    request.getfixturevalue("_django_db_helper")
+    blocker = request.getfixturevalue("django_db_blocker")
+    with blocker.unblock():
+        role = acting_as_app_role()
+        role.__enter__()
+    try:
+        yield
+    finally:
+        with blocker.unblock():
+            role.__exit__(None, None, None)
 
 
 @pytest.fixture(autouse=True, scope="session")

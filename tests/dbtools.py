@@ -12,10 +12,21 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
-# With TEST_APP_ROLE set (PostgreSQL only), the tests act as that application role, with the
-# deployment's grants (deploy/postgres/grants.sql), as the clinic's server does: tests/conftest.py.
+# With TEST_APP_ROLE set (PostgreSQL only), the tests of what the clinic's server does (APP_ROLE_TESTS)
+# act as that application role, with the deployment's grants (deploy/postgres/grants.sql), as the
+# server does; the rest of the run acts as the test runner's own account: tests/conftest.py.
 APP_ROLE = os.environ.get("TEST_APP_ROLE", "")
 GRANTS = Path(settings.BASE_DIR) / "deploy" / "postgres" / "grants.sql"
+# Everything that writes through the actions, the database's guards, and the background tasks (the
+# queue and cache tables the web processes and the worker write).
+APP_ROLE_TESTS = (
+    "tests/actions/",
+    "tests/test_database_guards.py",
+    "tests/test_background_tasks.py",
+    "tests/views/test_health.py",
+)
+_ROLE_MARK = "_clinic_acts_as_app_role"  # on a raw connection that was made to act as the role
+_acting = False  # whether the current test acts as the application role
 
 
 def act_as_app_role(db_connection) -> None:
@@ -24,6 +35,47 @@ def act_as_app_role(db_connection) -> None:
 
     with db_connection.cursor() as cursor:
         cursor.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(APP_ROLE)))
+    setattr(db_connection.connection, _ROLE_MARK, True)
+
+
+def _reset_role(db_connection) -> None:
+    with db_connection.cursor() as cursor:
+        cursor.execute("RESET ROLE")
+    setattr(db_connection.connection, _ROLE_MARK, False)
+
+
+def role_for_the_test(sender, connection, **kwargs) -> None:
+    """connection_created: a connection (new, or taken from the pool, where it keeps its session's
+    role) acts as the application role in a test that does, and as the owner in any other."""
+    if _acting:
+        act_as_app_role(connection)
+    elif getattr(connection.connection, _ROLE_MARK, False):
+        _reset_role(connection)
+
+
+@contextmanager
+def acting_as_app_role():
+    """The block acts as the application role: this thread's connection and every one made meanwhile.
+
+    Afterwards this thread's connection acts as the owner again. In a test's transaction that an
+    error has aborted, the RESET cannot run; the role was set inside that transaction and goes with
+    its rollback.
+    """
+    from django.db import DatabaseError
+
+    global _acting
+    _acting = True
+    act_as_app_role(connection)
+    try:
+        yield
+    finally:
+        _acting = False
+        if connection.connection is not None:
+            try:
+                _reset_role(connection)
+            except DatabaseError:
+                if not connection.in_atomic_block:
+                    raise
 
 
 def grant_app_role() -> None:
@@ -38,9 +90,9 @@ def as_owner():
     """Run the block as the database's owner (the test runner's own account), not the application role.
 
     For what only the owner does: emptying tables between transactional tests, switching
-    triggers off, granting. Without TEST_APP_ROLE the tests already run as the owner.
+    triggers off, granting. Outside a test that acts as the application role, it already is.
     """
-    if not (APP_ROLE and connection.vendor == "postgresql"):
+    if not _acting:
         yield
         return
     with connection.cursor() as cursor:

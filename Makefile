@@ -67,9 +67,14 @@ run: venv pdf-libs
 	    "$(PY) manage.py simulate_monitor --chair 'Chair 4' --port $(MLLP_PORT)"; \
 	  $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
+# The static and security checks run beside the suites (the dependency audit mostly waits on the network);
+# their output is printed after the suites'.
 test: venv pdf-libs
-	@status=0; bash .ci/static-checks || status=1; bash .ci/security-checks || status=1; \
-	  bash .ci/test-databases || status=1; exit $$status
+	@checks=$$(mktemp); \
+	  (status=0; bash .ci/static-checks || status=1; bash .ci/security-checks || status=1; exit $$status) \
+	    >"$$checks" 2>&1 & pid=$$!; \
+	  status=0; bash .ci/test-databases || status=1; \
+	  wait $$pid || status=1; cat "$$checks"; rm -f "$$checks"; exit $$status
 
 audit: venv
 	@bash .ci/security-checks

@@ -469,8 +469,11 @@ def verify_chain(
     """
     from django.db import connection
 
+    def in_this_process() -> ChainReport:
+        return walk_chain(chain_rows(), anchor=anchor, expected=expected, progress=progress)
+
     # Half the cores: the database server streaming the rows needs about as much CPU as the
-    # hashing (on 2 cores, two walkers were slower than one: README, "Scale and speed").
+    # hashing (README, "Scale and speed": two spawned walkers against one on 2 cores).
     workers = workers if workers is not None else (os.cpu_count() or 1) // 2
     head = _head_seq()
     if (
@@ -481,7 +484,7 @@ def verify_chain(
         # Worker processes from the command's main thread only, never from a web server's threads.
         or threading.current_thread() is not threading.main_thread()
     ):
-        return walk_chain(chain_rows(), anchor=anchor, expected=expected, progress=progress)
+        return in_this_process()
     try:
         return _walk_in_parallel(
             head, workers, anchor=anchor, expected=expected, progress=progress, range_size=range_size
@@ -489,7 +492,7 @@ def verify_chain(
     except BrokenProcessPool:
         # A worker process could not start (for one, a script without `if __name__ == "__main__":`, whose
         # code a new interpreter runs again): the whole walk in this process.
-        return walk_chain(chain_rows(), anchor=anchor, expected=expected, progress=progress)
+        return in_this_process()
 
 
 def _head_seq() -> int:

@@ -19,6 +19,7 @@ CADSS6 = ("Slow motion", "Unreal, dreamlike", "Disconnected from body", "Body fe
 
 def chart(page, phase: str, systolic: str, diastolic: str, spo2: str, moaas: str, cadss: str):
     """One reading in the entry row: what the checkpoint asks for (BP, SpO2, MOAA/S, CADSS-6), Enter saves."""
+    page.wait_for_load_state("load")  # htmx has taken the form (see test_session_flow.chart_reading)
     vitals = page.locator("#vitals")
     vitals.get_by_label("Phase").select_option(phase)
     vitals.get_by_label("Systolic", exact=True).fill(systolic)

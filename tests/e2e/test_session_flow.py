@@ -19,7 +19,12 @@ def local(minutes_ago: int) -> str:
 
 
 def chart_reading(page, measured_at: str, phase: str, values: list[str]):
-    """Type one flowsheet row from the keyboard: Tab between fields in flowsheet order, Enter saves."""
+    """Type one flowsheet row from the keyboard: Tab between fields in flowsheet order, Enter saves.
+
+    First the page's scripts must have run (its load event): a row typed before htmx has taken the form
+    is posted as a plain form, and the whole page comes back instead of the answer in place.
+    """
+    page.wait_for_load_state("load")
     page.get_by_label("Measured at").fill(measured_at)
     page.get_by_label("Phase").select_option(phase)
     page.get_by_label("Systolic", exact=True).focus()

@@ -40,11 +40,24 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    """Pages as a person who asked for reduced motion sees them: Bootstrap then scrolls at once and
+    fades nothing. Otherwise each click on a button below the fold waits out a smooth scroll (about a
+    second) before Playwright finds the button still."""
+    return {**browser_context_args, "reduced_motion": "reduce"}
+
+
 @pytest.fixture
 def shot():
-    """Save a full-page screenshot under var/screenshots/ for a person to look at."""
+    """Save a full-page screenshot under var/screenshots/ for a person to look at.
+
+    SCREENSHOTS=0 takes none (`make test` takes them in its SQLite run only: the same pages).
+    """
 
     def take(page, name: str):
+        if os.environ.get("SCREENSHOTS") == "0":
+            return
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 

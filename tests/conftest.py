@@ -74,8 +74,15 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, r
     "database table is locked", a 400 where the session is saved. On a file each thread has its
     own connection and waits its turn, as the clinic's server does. Other runs keep the in-memory
     database.
+
+    On either database the test database's commits do not wait for the disk.
     """
     database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        # A test database is dropped at the end: its commits need not wait for the disk (each
+        # browser-test step and transactional test commits). Checks and triggers run as before.
+        database.setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"
+        return
     if database["ENGINE"] != "django.db.backends.sqlite3":
         return
     if not any(
@@ -87,6 +94,9 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, r
     path = settings.BASE_DIR / "var" / f"test_{worker}.sqlite3"
     path.parent.mkdir(exist_ok=True)
     database.setdefault("TEST", {})["NAME"] = str(path)
+    # Thrown away at the end, so its commits need not wait for the disk (measured on 2026-12-03: the
+    # SQLite run 3 min 36 s against 3 min 55 s).
+    database.setdefault("OPTIONS", {})["init_command"] = "PRAGMA synchronous=OFF"
 
 
 @pytest.fixture(scope="session")

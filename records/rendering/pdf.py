@@ -4,6 +4,7 @@ Prints never fetch anything: the stylesheet is read from the app's static files
 and every URL in the document is refused, so a record cannot pull in outside content.
 """
 
+from functools import lru_cache
 from pathlib import Path
 
 from django.contrib.staticfiles import finders
@@ -16,13 +17,29 @@ PRINT_STYLESHEET = "records/print.css"
 def render_pdf(template_name: str, context: dict, *, request=None) -> bytes:
     """Render a template to PDF bytes with the print stylesheet."""
     # WeasyPrint takes about a second to import: only pay for it when printing.
-    from weasyprint import CSS, HTML
-    from weasyprint.urls import URLFetcher
+    from weasyprint import HTML
 
-    no_fetching = URLFetcher(allowed_protocols=())
     html = render_to_string(template_name, context, request=request)
     found = finders.find(PRINT_STYLESHEET)
     if found is None:
         raise ImproperlyConfigured(f"The print stylesheet {PRINT_STYLESHEET} is not among the static files.")
-    stylesheet = CSS(string=Path(found).read_text(), url_fetcher=no_fetching)
-    return HTML(string=html, url_fetcher=no_fetching).write_pdf(stylesheets=[stylesheet])
+    path = Path(found)
+    stylesheet = _print_stylesheet(path, path.stat().st_mtime_ns)
+    return HTML(string=html, url_fetcher=_no_fetching()).write_pdf(stylesheets=[stylesheet])
+
+
+def _no_fetching():
+    from weasyprint.urls import URLFetcher
+
+    return URLFetcher(allowed_protocols=())
+
+
+@lru_cache(maxsize=4)
+def _print_stylesheet(path: Path, modified_ns: int):
+    """The print stylesheet parsed once (35 ms of each print on 2026-12-03), again when the file changes.
+
+    WeasyPrint only reads a parsed stylesheet while laying out, so one serves every print.
+    """
+    from weasyprint import CSS
+
+    return CSS(string=path.read_text(), url_fetcher=_no_fetching())

@@ -47,8 +47,9 @@ CHART_STYLE = Style(
 def csp_safe_svg(svg: str, *, nonce: str = "", title: str, description: str = "") -> SafeString:
     """Make pygal's SVG output safe under a strict CSP and accessible.
 
-    Drops <script> elements and every style="" attribute (inline style attributes
-    cannot carry a nonce), puts the nonce on <style> elements, and gives the SVG
+    Drops <script> elements, every style="" attribute (inline style attributes
+    cannot carry a nonce) and the legend ids only the script used (the same in every
+    chart), puts the nonce on <style> elements, and gives the SVG
     role="img", an aria-label and a <title> (plus <desc> when given).
     """
     root = ET.fromstring(svg)  # noqa: S314 (pygal output rendered here from our own data, not input)
@@ -58,6 +59,10 @@ def csp_safe_svg(svg: str, *, nonce: str = "", title: str, description: str = ""
                 parent.remove(child)
     for element in root.iter():
         element.attrib.pop("style", None)
+        # The legend's ids are for pygal's script (dropped above), and the same in every chart: two charts
+        # on one page or print would use each twice.
+        if element.get("id", "").startswith("activate-serie-"):
+            del element.attrib["id"]
         if element.tag in (f"{{{SVG_NS}}}style", "style"):
             if nonce:
                 element.set("nonce", nonce)

@@ -194,6 +194,40 @@ def test_the_scales_panel_shares_the_vitals_chart_time_axis():
     assert 'role="img"' in scales and "<script" not in scales
 
 
+def test_charts_shown_or_printed_together_share_no_element_id():
+    """The vitals and scales panels share a page and a print, the history's three trends another: an id used twice
+    makes the page invalid HTML and the print warn ("Anchor defined twice")."""
+    from records.rendering.trends import bp_chart, headache_days_chart, pain_chart
+
+    start = timezone.now()
+    readings = [
+        SimpleNamespace(
+            measured_at=start + timedelta(minutes=m),
+            systolic=120,
+            diastolic=80,
+            heart_rate=70,
+            spo2=98,
+            respiratory_rate=14,
+            moaas=5,
+            cadss6_total=0,
+        )
+        for m in (0, 20, 45)
+    ]
+    days = [start.date() - timedelta(days=30 * n) for n in range(3)]
+    pages = {
+        "session page and print": [vitals_chart(readings, []), scales_chart(readings, [])],
+        "history": [
+            headache_days_chart([(d, 4) for d in days], 10),
+            pain_chart([(d, 6, 2) for d in days]),
+            bp_chart([(d, 130, 80) for d in days]),
+        ],
+    }
+    for page, charts in pages.items():
+        ids = [found for chart in charts for found in re.findall(r'\sid="([^"]+)"', str(chart))]
+        assert ids, page
+        assert len(ids) == len(set(ids)), f"{page}: ids used twice {sorted({i for i in ids if ids.count(i) > 1})}"
+
+
 def test_the_scales_panel_stays_bounded():
     now = timezone.now()
     readings = [

@@ -172,9 +172,9 @@ def test_nothing_is_carried_forward_from_an_earlier_session(client, sessions, pa
     assert "Lowest MOAA/S" not in html
 
 
-def test_the_scales_panel_shares_the_vitals_chart_time_axis():
-    start = timezone.now()
-    readings = [
+def chart_readings(start, rows) -> list[SimpleNamespace]:
+    """Readings as the charts take them: (minutes after `start`, MOAA/S, CADSS-6 total), the same vitals each."""
+    return [
         SimpleNamespace(
             measured_at=start + timedelta(minutes=m),
             systolic=120,
@@ -185,8 +185,12 @@ def test_the_scales_panel_shares_the_vitals_chart_time_axis():
             moaas=moaas,
             cadss6_total=total,
         )
-        for m, moaas, total in ((0, 5, 0), (20, 2, 14), (45, None, None), (70, 5, 0))
+        for m, moaas, total in rows
     ]
+
+
+def test_the_scales_panel_shares_the_vitals_chart_time_axis():
+    readings = chart_readings(timezone.now(), ((0, 5, 0), (20, 2, 14), (45, None, None), (70, 5, 0)))
     ticks = re.compile(r'<text x="([\d.]+)" y="[\d.]+"[^>]*>(\d\d:\d\d)</text>')
     vitals, scales = str(vitals_chart(readings, [])), str(scales_chart(readings, []))
     assert ticks.findall(vitals) == ticks.findall(scales) and ticks.findall(vitals)
@@ -200,19 +204,7 @@ def test_charts_shown_or_printed_together_share_no_element_id():
     from records.rendering.trends import bp_chart, headache_days_chart, pain_chart
 
     start = timezone.now()
-    readings = [
-        SimpleNamespace(
-            measured_at=start + timedelta(minutes=m),
-            systolic=120,
-            diastolic=80,
-            heart_rate=70,
-            spo2=98,
-            respiratory_rate=14,
-            moaas=5,
-            cadss6_total=0,
-        )
-        for m in (0, 20, 45)
-    ]
+    readings = chart_readings(start, ((0, 5, 0), (20, 5, 0), (45, 5, 0)))
     days = [start.date() - timedelta(days=30 * n) for n in range(3)]
     pages = {
         "session page and print": [vitals_chart(readings, []), scales_chart(readings, [])],

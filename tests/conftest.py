@@ -82,7 +82,8 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, r
         # A test database is dropped at the end: its commits need not wait for the disk (each
         # browser-test step and transactional test commits; 0.17 ms a commit against 0.29 ms on the
         # 2026-12-03 machine). Checks and triggers run as before.
-        database.setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"
+        options = database.setdefault("OPTIONS", {})
+        options["options"] = f"{options.get('options', '')} -c synchronous_commit=off".strip()
         return
     if database["ENGINE"] != "django.db.backends.sqlite3":
         return
@@ -97,7 +98,8 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, r
     database.setdefault("TEST", {})["NAME"] = str(path)
     # Thrown away at the end, so its commits need not wait for the disk (0.07 ms a commit against 0.87 ms
     # on the 2026-12-03 machine; the suites' times vary by more than that saves).
-    database.setdefault("OPTIONS", {})["init_command"] = "PRAGMA synchronous=OFF"
+    options = database.setdefault("OPTIONS", {})
+    options["init_command"] = "; ".join(filter(None, [options.get("init_command"), "PRAGMA synchronous=OFF"]))
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from records.actions.vitals import vitals_record
 from records.forms.sessions import VitalsForm
 from records.models import AuditEvent, VitalsReading
 from records.rendering.charts import scales_chart, vitals_chart
+from records.rendering.trends import bp_chart, headache_days_chart, pain_chart
 from tests.charting import RECOVERED
 from tests.conftest import actor_for
 
@@ -201,8 +202,6 @@ def test_the_scales_panel_shares_the_vitals_chart_time_axis():
 def test_charts_shown_or_printed_together_share_no_element_id():
     """The vitals and scales panels share a page and a print, the history's three trends another: an id used twice
     makes the page invalid HTML and the print warn ("Anchor defined twice")."""
-    from records.rendering.trends import bp_chart, headache_days_chart, pain_chart
-
     start = timezone.now()
     readings = chart_readings(start, ((0, 5, 0), (20, 5, 0), (45, 5, 0)))
     days = [start.date() - timedelta(days=30 * n) for n in range(3)]

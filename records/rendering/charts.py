@@ -1,22 +1,14 @@
-"""Server-rendered vitals charts: pygal SVG made safe for a strict Content-Security-Policy.
+"""The session's charts: its vitals, and its sedation and dissociation scores, on one time axis.
 
-The SVG is inline in the page, so it prints and works without JavaScript.
+Both are inline SVG (records.rendering.svg), so they print and work without JavaScript.
 """
 
-import re
-import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta
 
-import pygal
 from django.utils import timezone
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
-from pygal.style import Style
+from django.utils.safestring import SafeString
 
-SVG_NS = "http://www.w3.org/2000/svg"
-XLINK_NS = "http://www.w3.org/1999/xlink"
-ET.register_namespace("", SVG_NS)
-ET.register_namespace("xlink", XLINK_NS)
+from records.rendering.svg import Axis, Point, Series, line_chart
 
 # Colour-blind-safe (Okabe-Ito) series colours, in series order.
 SERIES = [
@@ -27,67 +19,6 @@ SERIES = [
     ("respiratory_rate", "Respiratory rate (/min)", "#CC79A7"),
 ]
 EVENT_COLOUR = "#000000"
-
-CHART_STYLE = Style(
-    background="#ffffff",
-    plot_background="#ffffff",
-    foreground="#1d2733",
-    foreground_strong="#1d2733",
-    foreground_subtle="#5a6675",
-    colors=(*(colour for _, _, colour in SERIES), EVENT_COLOUR),
-    font_family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
-    label_font_size=13,
-    major_label_font_size=13,
-    legend_font_size=14,
-    title_font_size=16,
-    value_font_size=12,
-)
-
-
-def csp_safe_svg(svg: str, *, nonce: str = "", title: str, description: str = "") -> SafeString:
-    """Make pygal's SVG output safe under a strict CSP and accessible.
-
-    Drops <script> elements, every style="" attribute (inline style attributes
-    cannot carry a nonce) and the legend ids only the script used (the same in every
-    chart), puts the nonce on <style> elements, and gives the SVG
-    role="img", an aria-label and a <title> (plus <desc> when given).
-    """
-    root = ET.fromstring(svg)  # noqa: S314 (pygal output rendered here from our own data, not input)
-    for parent in list(root.iter()):
-        for child in list(parent):
-            if child.tag in (f"{{{SVG_NS}}}script", "script"):
-                parent.remove(child)
-    for element in root.iter():
-        element.attrib.pop("style", None)
-        # The legend's ids are for pygal's script (dropped above), and the same in every chart: two charts
-        # on one page or print would use each twice.
-        if element.get("id", "").startswith("activate-serie-"):
-            del element.attrib["id"]
-        if element.tag in (f"{{{SVG_NS}}}style", "style"):
-            if nonce:
-                element.set("nonce", nonce)
-            else:
-                element.attrib.pop("nonce", None)
-    for existing in [c for c in root if c.tag == f"{{{SVG_NS}}}title"]:
-        root.remove(existing)
-    if description:
-        desc = ET.Element(f"{{{SVG_NS}}}desc")
-        desc.text = description
-        root.insert(0, desc)
-    title_el = ET.Element(f"{{{SVG_NS}}}title")
-    title_el.text = title
-    root.insert(0, title_el)
-    root.set("role", "img")
-    root.set("aria-label", title)
-    root.set("focusable", "false")
-    # Registered again each time: importing WeasyPrint re-maps the default namespace
-    # prefix, after which ElementTree would write <ns0:svg>, which browsers do not show.
-    ET.register_namespace("", SVG_NS)
-    ET.register_namespace("xlink", XLINK_NS)
-    text = ET.tostring(root, encoding="unicode")
-    # pygal's tooltips are revealed by its script; without it they would sit on top of the chart.
-    text = re.sub(r"<desc class=\"(value|x_label|label)\">.*?</desc>", "", text)
-    return mark_safe(text)  # noqa: S308 (serialised by ElementTree from our own chart)
 
 
 # The chart shows one visit, whatever the rows hold: at most the last MAX_SPAN of it and the last
@@ -137,20 +68,52 @@ SCALE_SERIES = [
     ("moaas", "Sedation, MOAA/S (0-5)", "#0072B2"),
     ("cadss6_total", "Dissociation, CADSS-6 total (0-24)", "#D55E00"),
 ]
-SCALES_STYLE = Style(
-    background="#ffffff",
-    plot_background="#ffffff",
-    foreground="#1d2733",
-    foreground_strong="#1d2733",
-    foreground_subtle="#5a6675",
-    colors=(*(colour for _, _, colour in SCALE_SERIES), EVENT_COLOUR),
-    font_family=CHART_STYLE.font_family,
-    label_font_size=13,
-    major_label_font_size=13,
-    legend_font_size=14,
-    title_font_size=16,
-    value_font_size=12,
-)
+
+
+def _clock_axis(origin: datetime, ticks: list[int]) -> Axis:
+    labels = [(tick, (origin + timedelta(minutes=tick)).strftime("%H:%M")) for tick in ticks]
+    return Axis(ticks=labels, low=ticks[0], high=ticks[-1])
+
+
+def _marks(events, origin: datetime, *, at: float, size: float) -> Series:
+    """The administration's start, pauses, resumes and stop, as dots along the foot of a panel."""
+    return Series(
+        label="Start / pause / resume / stop",
+        colour=EVENT_COLOUR,
+        points=[
+            Point(_minutes(e.occurred_at, origin), at, f"{e.get_kind_display()} at {_clock(e.occurred_at)}")
+            for e in events
+        ],
+        line=False,
+        dot=size,
+    )
+
+
+def _clock(value: datetime) -> str:
+    return f"{timezone.localtime(value):%H:%M}"
+
+
+def _minutes(value: datetime, origin: datetime) -> float:
+    return round((value - origin).total_seconds() / 60, 2)
+
+
+def _series(readings, fields, origin: datetime) -> list[Series]:
+    return [
+        Series(
+            label=label,
+            colour=colour,
+            points=[
+                Point(
+                    _minutes(r.measured_at, origin),
+                    getattr(r, field),
+                    f"{label}: {getattr(r, field)} at {_clock(r.measured_at)}",
+                )
+                for r in readings
+                if getattr(r, field) is not None
+            ],
+        )
+        for field, label, colour in fields
+    ]
 
 
 def scales_chart(readings, events, *, nonce: str = "") -> SafeString:
@@ -160,40 +123,6 @@ def scales_chart(readings, events, *, nonce: str = "") -> SafeString:
     the panel plots the same window, with the same ticks and width, so the two line up.
     """
     readings, events, _left_out, origin, ticks = _shared_axis(readings, events)
-
-    def minutes(value: datetime) -> float:
-        return round((value - origin).total_seconds() / 60, 2)
-
-    def clock(x: float) -> str:
-        return (origin + timedelta(minutes=x)).strftime("%H:%M")
-
-    chart = pygal.XY(
-        style=SCALES_STYLE,
-        disable_xml_declaration=True,
-        js=[],
-        width=960,
-        height=240,
-        dots_size=4,
-        stroke_style={"width": 2},
-        x_value_formatter=clock,
-        x_labels=ticks,
-        xrange=(ticks[0], ticks[-1]),
-        range=(0, 24),
-        y_labels=[0, 4, 8, 12, 16, 20, 24],
-        # As wide as the vitals chart's labels (up to "220"), so both plots start at the same x.
-        value_formatter=lambda v: f"{int(v)}".rjust(3, "\u2007"),
-        legend_at_bottom=True,
-        legend_at_bottom_columns=3,
-        truncate_legend=-1,
-        print_values=False,
-        margin_bottom=10,
-    )
-    scored = 0
-    for field, label, _colour in SCALE_SERIES:
-        points = [(minutes(r.measured_at), getattr(r, field)) for r in readings if getattr(r, field) is not None]
-        scored += len(points)
-        chart.add(label, points)
-    chart.add("Start / pause / resume / stop", [(minutes(e.occurred_at), 0) for e in events], stroke=False, dots_size=6)
     moaas = [r.moaas for r in readings if r.moaas is not None]
     totals = [r.cadss6_total for r in readings if r.cadss6_total is not None]
     if moaas or totals:
@@ -203,8 +132,17 @@ def scales_chart(readings, events, *, nonce: str = "") -> SafeString:
         summary += " The table gives every value."
     else:
         summary = "No sedation or dissociation scores yet."
-    svg = chart.render(is_unicode=True)
-    return csp_safe_svg(svg, nonce=nonce, title="Sedation and dissociation over time", description=escape(summary))
+    return line_chart(
+        name="scales-chart",
+        title="Sedation and dissociation over time",
+        description=summary,
+        series=[*_series(readings, SCALE_SERIES, origin), _marks(events, origin, at=0, size=6)],
+        x=_clock_axis(origin, ticks),
+        y=Axis(ticks=[(v, str(v)) for v in range(0, 25, 4)], low=0, high=24),
+        width=960,
+        height=240,
+        nonce=nonce,
+    )
 
 
 def vitals_chart(readings, events, *, nonce: str = "") -> SafeString:
@@ -216,37 +154,6 @@ def vitals_chart(readings, events, *, nonce: str = "") -> SafeString:
     """
     readings, events, left_out, origin, ticks = _shared_axis(readings, events)
     times = [r.measured_at for r in readings] + [e.occurred_at for e in events]
-
-    def minutes(value: datetime) -> float:
-        return round((value - origin).total_seconds() / 60, 2)
-
-    def clock(x: float) -> str:
-        return (origin + timedelta(minutes=x)).strftime("%H:%M")
-
-    chart = pygal.XY(
-        style=CHART_STYLE,
-        disable_xml_declaration=True,
-        js=[],
-        width=960,
-        height=420,
-        dots_size=4,
-        stroke_style={"width": 2},
-        x_value_formatter=clock,
-        x_labels=ticks,
-        xrange=(ticks[0], ticks[-1]),
-        range=(0, 220),
-        y_labels=list(range(0, 221, 20)),
-        legend_at_bottom=True,
-        legend_at_bottom_columns=3,
-        truncate_legend=-1,
-        print_values=False,
-        margin_bottom=10,
-    )
-    for field, label, _colour in SERIES:
-        points = [(minutes(r.measured_at), getattr(r, field)) for r in readings if getattr(r, field) is not None]
-        chart.add(label, points)
-    marks = [{"value": (minutes(e.occurred_at), 8), "label": e.get_kind_display()} for e in events]
-    chart.add("Start / pause / resume / stop", marks, stroke=False, dots_size=7)
     if times:
         first, last = min(times), max(times)
         summary = (
@@ -257,5 +164,14 @@ def vitals_chart(readings, events, *, nonce: str = "") -> SafeString:
             summary += f" {left_out} earlier readings or marks are in the table only."
     else:
         summary = "No readings yet."
-    svg = chart.render(is_unicode=True)
-    return csp_safe_svg(svg, nonce=nonce, title="Vitals over time", description=escape(summary))
+    return line_chart(
+        name="vitals-chart",
+        title="Vitals over time",
+        description=summary,
+        series=[*_series(readings, SERIES, origin), _marks(events, origin, at=8, size=7)],
+        x=_clock_axis(origin, ticks),
+        y=Axis(ticks=[(v, str(v)) for v in range(0, 221, 20)], low=0, high=220),
+        width=960,
+        height=420,
+        nonce=nonce,
+    )

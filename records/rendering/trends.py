@@ -2,30 +2,12 @@
 
 from datetime import date
 
-import pygal
 from django.utils.safestring import SafeString
-from pygal.style import Style
 
-from records.rendering.charts import csp_safe_svg
+from records.rendering.svg import Axis, Point, Series, line_chart
 
-CHART_STYLE = Style(
-    background="#ffffff",
-    plot_background="#ffffff",
-    foreground="#1d2733",
-    foreground_strong="#1d2733",
-    foreground_subtle="#5a6675",
-    font_family="DejaVu Sans, Arial, sans-serif",
-    # Okabe-Ito, colour-blind safe, as the session chart.
-    colors=("#0072B2", "#D55E00", "#009E73", "#CC79A7"),
-    label_font_size=13,
-    major_label_font_size=13,
-    legend_font_size=14,
-    title_font_size=16,
-    guide_stroke_color="#dde3ea",
-    guide_stroke_dasharray="1,0",
-    major_guide_stroke_color="#dde3ea",
-    major_guide_stroke_dasharray="1,0",
-)
+# Okabe-Ito, colour-blind safe, as the session chart.
+COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7")
 
 
 # A trend shows at most the last MAX_POINTS points of the last MAX_SPAN_DAYS before the latest, whatever
@@ -48,26 +30,7 @@ def _left_out(count: int) -> str:
     return f" {count} earlier values are in the table only." if count else ""
 
 
-def _config(**options) -> dict:
-    return {
-        "disable_xml_declaration": True,
-        "js": [],
-        "style": CHART_STYLE,
-        "width": 760,
-        "height": 300,
-        "legend_at_bottom": True,
-        "show_x_guides": False,
-        "dots_size": 4,
-        "print_values": False,
-        "x_label_rotation": 0,
-        "truncate_label": -1,
-        "truncate_legend": -1,
-        "margin_right": 48,
-        **options,
-    }
-
-
-def _date_labels(days: list[date], most: int = 8) -> list[int]:
+def _date_labels(days: list[date], most: int = 6) -> list[int]:
     """At most `most` evenly spread x-axis labels (as day numbers) between the first and last day."""
     first, last = days[0].toordinal(), days[-1].toordinal()
     if first == last:
@@ -76,19 +39,39 @@ def _date_labels(days: list[date], most: int = 8) -> list[int]:
     return [*list(range(first, last, step))[: most - 1], last]
 
 
-def _per_day_chart(*, title: str, y_title: str, y_range: tuple[int, int], y_labels: list[int], days: list[date]):
-    # XY over day numbers keeps the spacing true to time, without pygal's deprecated date handling.
-    chart = pygal.XY(
-        **_config(
-            title=title,
-            range=y_range,
-            y_labels=y_labels,
-            y_title=y_title,
-            x_value_formatter=lambda x: date.fromordinal(int(x)).isoformat(),
-        )
+def _per_day_chart(
+    *,
+    name: str,
+    heading: str,
+    title: str,
+    description: str,
+    y_title: str,
+    y_labels: list[int],
+    days: list[date],
+    series: list[Series],
+    nonce: str,
+) -> SafeString:
+    """A trend over the days of a course: x is the day number, so the spacing stays true to time."""
+    ticks = _date_labels(days)
+    first, last = days[0].toordinal(), days[-1].toordinal()
+    x = Axis(ticks=[(tick, date.fromordinal(tick).isoformat()) for tick in ticks], low=first - 1, high=last + 1)
+    y = Axis(ticks=[(v, str(v)) for v in y_labels], low=y_labels[0], high=y_labels[-1], title=y_title)
+    return line_chart(
+        name=name,
+        title=title,
+        description=description,
+        heading=heading,
+        series=series,
+        x=x,
+        y=y,
+        width=760,
+        height=300,
+        nonce=nonce,
     )
-    chart.x_labels = _date_labels(days)
-    return chart
+
+
+def _points(label: str, values: list[tuple[date, int]]) -> list[Point]:
+    return [Point(day.toordinal(), value, f"{label}: {value} on {day.isoformat()}") for day, value in values]
 
 
 def headache_days_chart(points: list[tuple[date, int]], baseline: int | None, *, nonce: str = "") -> SafeString | None:
@@ -97,28 +80,23 @@ def headache_days_chart(points: list[tuple[date, int]], baseline: int | None, *,
     if not points:
         return None
     days = [day for day, _ in points]
-    chart = _per_day_chart(
-        title="Headache days per 30 days",
-        y_title="days",
-        y_range=(0, 31),
-        y_labels=[0, 5, 10, 15, 20, 25, 30],
-        days=days,
-    )
-    chart.add("Reported headache days", [(day.toordinal(), value) for day, value in points])
+    series = [Series("Reported headache days", COLOURS[0], _points("Reported headache days", points))]
     if baseline is not None:
-        first, last = days[0].toordinal(), days[-1].toordinal()
-        chart.add(
-            "Baseline at intake",
-            [(first, baseline), (last, baseline)],
-            stroke_style={"width": 3, "dasharray": "9, 5"},
-            show_dots=False,
+        ends = [(days[0], baseline), (days[-1], baseline)]
+        series.append(
+            Series("Baseline at intake", COLOURS[1], _points("Baseline at intake", ends), dot=0, width=3, dash="9,5")
         )
-    return csp_safe_svg(
-        chart.render(is_unicode=True),
-        nonce=nonce,
+    return _per_day_chart(
+        name="headache-trend",
+        heading="Headache days per 30 days",
         title="Headache days per 30 days against the baseline at intake",
         description=f"{len(points)} reports from {days[0]} to {days[-1]}; the table gives every value."
         + _left_out(left_out),
+        y_title="days",
+        y_labels=[0, 5, 10, 15, 20, 25, 30],
+        days=days,
+        series=series,
+        nonce=nonce,
     )
 
 
@@ -127,21 +105,22 @@ def pain_chart(points: list[tuple[date, int | None, int | None]], *, nonce: str 
     points, left_out = bounded([p for p in points if p[1] is not None or p[2] is not None])
     if not points:
         return None
-    chart = _per_day_chart(
-        title="Pain before and after each session",
-        y_title="pain 0-10",
-        y_range=(0, 10),
-        y_labels=list(range(0, 11, 2)),
-        days=[day for day, _, _ in points],
-    )
-    chart.add("Before", [(day.toordinal(), before) for day, before, _ in points if before is not None])
-    chart.add("After", [(day.toordinal(), after) for day, _, after in points if after is not None])
-    return csp_safe_svg(
-        chart.render(is_unicode=True),
-        nonce=nonce,
+    before = [(day, value) for day, value, _ in points if value is not None]
+    after = [(day, value) for day, _, value in points if value is not None]
+    return _per_day_chart(
+        name="pain-trend",
+        heading="Pain before and after each session",
         title="Pain before and after each session",
         description=f"{len(points)} sessions; pain as charted in the pre- and post-session vitals."
         + _left_out(left_out),
+        y_title="pain 0-10",
+        y_labels=list(range(0, 11, 2)),
+        days=[day for day, _, _ in points],
+        series=[
+            Series("Before", COLOURS[0], _points("Pain before", before)),
+            Series("After", COLOURS[1], _points("Pain after", after)),
+        ],
+        nonce=nonce,
     )
 
 
@@ -150,18 +129,17 @@ def bp_chart(points: list[tuple[date, int, int]], *, nonce: str = "") -> SafeStr
     points, left_out = bounded(points)
     if not points:
         return None
-    chart = _per_day_chart(
-        title="Pre-session blood pressure",
-        y_title="mmHg",
-        y_range=(40, 220),
-        y_labels=list(range(40, 221, 20)),
-        days=[day for day, _, _ in points],
-    )
-    chart.add("Systolic", [(day.toordinal(), systolic) for day, systolic, _ in points])
-    chart.add("Diastolic", [(day.toordinal(), diastolic) for day, _, diastolic in points])
-    return csp_safe_svg(
-        chart.render(is_unicode=True),
-        nonce=nonce,
+    return _per_day_chart(
+        name="bp-trend",
+        heading="Pre-session blood pressure",
         title="Pre-session blood pressure per session",
         description=f"{len(points)} sessions; the screening blood pressure of each." + _left_out(left_out),
+        y_title="mmHg",
+        y_labels=list(range(40, 221, 20)),
+        days=[day for day, _, _ in points],
+        series=[
+            Series("Systolic", COLOURS[0], _points("Systolic", [(day, value) for day, value, _ in points])),
+            Series("Diastolic", COLOURS[1], _points("Diastolic", [(day, value) for day, _, value in points])),
+        ],
+        nonce=nonce,
     )

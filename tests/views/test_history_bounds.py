@@ -96,12 +96,12 @@ def _chart_svg(page: str, label: str) -> str:
 
 
 def _dots(svg: str) -> int:
-    """The points a chart plots: pygal draws each as a dot."""
-    return svg.count('class="dot ')
+    """The points a chart plots: each is drawn as a dot."""
+    return svg.count('<circle class="dot"')
 
 
 def _description(svg: str) -> str:
-    return re.search(r"<desc>(.*?)</desc>", svg, re.S).group(1)
+    return re.search(r"<desc[^>]*>(.*?)</desc>", svg, re.S).group(1)
 
 
 def _earlier_link(page: str) -> str | None:

@@ -71,7 +71,7 @@ SCALE_SERIES = [
 
 
 def _clock_axis(origin: datetime, ticks: list[int]) -> Axis:
-    labels = [(tick, (origin + timedelta(minutes=tick)).strftime("%H:%M")) for tick in ticks]
+    labels: list[tuple[float, str]] = [(tick, (origin + timedelta(minutes=tick)).strftime("%H:%M")) for tick in ticks]
     return Axis(ticks=labels, low=ticks[0], high=ticks[-1])
 
 

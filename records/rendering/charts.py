@@ -157,7 +157,7 @@ def vitals_chart(readings, events, *, nonce: str = "") -> SafeString:
     if times:
         first, last = min(times), max(times)
         summary = (
-            f"{len(readings)} readings from {timezone.localtime(first):%H:%M} to {timezone.localtime(last):%H:%M}; "
+            f"{len(readings)} readings from {_clock(first)} to {_clock(last)}; "
             f"{len(events)} administration marks. The table gives every value."
         )
         if left_out:

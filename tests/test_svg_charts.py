@@ -77,3 +77,13 @@ def test_points_sit_where_their_values_say():
         element.text: float(element.get("x")) for element in root.iter(f"{SVG}text") if ":" in (element.text or "")
     }
     assert (ticks["10:00"], ticks["10:05"]) == (first[0], last[0])
+
+
+def test_a_value_far_outside_the_axis_keeps_the_chart_bounded_and_says_its_value():
+    svg = str(chart(points=((0, 1), (5, 10**9)), note="Systolic: 1000000000 at 10:05", y_high=10))
+    root = ET.fromstring(svg)  # noqa: S314 (our own output)
+    labels = [element.text for element in root.iter(f"{SVG}text") if (element.text or "").isdigit()]
+    assert labels == ["0", "5", "10", "15", "20", "25"]  # widened by as many steps as it had ticks, no more
+    top_guide = min(float(re.match(r"M[\d.]+ ([\d.]+)H", p.get("d")).group(1)) for p in root.iter(f"{SVG}path"))
+    assert min(float(c.get("cy")) for c in root.iter(f"{SVG}circle")) == top_guide  # drawn at the edge
+    assert "Systolic: 1000000000 at 10:05" in [element.text for element in root.iter(f"{SVG}title")]

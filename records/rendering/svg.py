@@ -59,15 +59,20 @@ def _n(value: float) -> str:
 
 
 def _widened(axis: Axis, values: list[float]) -> Axis:
-    """The y axis stretched by whole steps of its ticks when a value lies outside it (never clipped)."""
+    """The y axis stretched by whole steps of its ticks when a value lies outside it.
+
+    By at most as many steps as it has ticks, each way: a value further out (none a clinical field's
+    check constraints admit today) is drawn at the edge, and its dot's title still gives the value.
+    """
     if not values or len(axis.ticks) < 2:
         return axis
     step = axis.ticks[1][0] - axis.ticks[0][0]
+    most = len(axis.ticks)
     low, high = axis.low, axis.high
     if min(values) < low:
-        low = low - ceil((low - min(values)) / step) * step
+        low = low - min(most, ceil((low - min(values)) / step)) * step
     if max(values) > high:
-        high = high + ceil((max(values) - high) / step) * step
+        high = high + min(most, ceil((max(values) - high) / step)) * step
     if (low, high) == (axis.low, axis.high):
         return axis
     first, last = axis.ticks[0][0], axis.ticks[-1][0]
@@ -105,7 +110,7 @@ def line_chart(
         return left + (value - x.low) / x_span * (right - left)
 
     def py(value: float) -> float:
-        return bottom - (value - y.low) / y_span * (bottom - top)
+        return bottom - (min(max(value, y.low), y.high) - y.low) / y_span * (bottom - top)
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" class="clinic-chart" role="img" '

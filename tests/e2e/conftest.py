@@ -173,3 +173,32 @@ def still_clocks(page):
     page.clock.pause_at(start)
     with time_machine.travel(start, tick=False) as server:
         yield StillClocks(server, page)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _static_files_served_and_kept_as_in_production():
+    """The live server serves static files as production does, and the browser keeps them.
+
+    Left to itself the live server answers static files through Django's finders with no caching
+    header, and its responses are dated by the tests' clock (CLINIC_DAY, days before the browser's
+    own clock), so a file was stale on arrival: the browser asked again for every script and
+    stylesheet of every page (168 of 212 requests in the whole-session test). Here WhiteNoise, as in
+    production, serves them with its max-age, and each response is dated by the real clock the
+    browser ages its cache by.
+    """
+    from email.utils import formatdate
+
+    import time_machine
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+
+    def __call__(self, environ, start_response):
+        def start(status, headers, exc_info=None):
+            if not any(name.lower() == "date" for name, _ in headers):
+                headers.append(("Date", formatdate(time_machine.escape_hatch.time.time(), usegmt=True)))
+            return start_response(status, headers, exc_info)
+
+        return self.application(environ, start)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(StaticFilesHandler, "__call__", __call__)
+        yield

@@ -90,7 +90,10 @@ def make_standby(primary: Cluster, base: Path) -> Cluster:
 
 def wait_for_replay(primary: psycopg.Connection, standby: psycopg.Connection, timeout: float = 60) -> None:
     """Until the standby has replayed everything the primary has written so far (not a fixed sleep)."""
-    lsn = primary.execute("SELECT pg_current_wal_insert_lsn()").fetchone()[0]  # type: ignore[index]
+    # A WAL record of its own marks "so far" (its end, which the standby replays once it has everything
+    # before it). The insert position alone can sit just past a new page's header with no record to
+    # replay up to it: the standby then waited for the server's next write (12 s after the restore).
+    lsn = primary.execute("SELECT pg_logical_emit_message(false, 'replay-check', '')").fetchone()[0]  # type: ignore[index]
     deadline = time.monotonic() + timeout
     while True:
         if standby.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [lsn]).fetchone()[0]:  # type: ignore[index]

@@ -472,9 +472,10 @@ def verify_chain(
     def in_this_process() -> ChainReport:
         return walk_chain(chain_rows(), anchor=anchor, expected=expected, progress=progress)
 
-    # Half the cores: the database server streaming the rows needs about as much CPU as the
-    # hashing (README, "Scale and speed": two spawned walkers against one on 2 cores).
-    workers = workers if workers is not None else (os.cpu_count() or 1) // 2
+    # One walker per core: a walker alone leaves a core idle while it waits for the next rows and
+    # the database server idle while it hashes them (README, "Scale and speed": on 2 cores, two
+    # walkers checked 88,000-104,000 events/s where one checked 49,000-54,000).
+    workers = workers if workers is not None else os.cpu_count() or 1
     head = _head_seq()
     if (
         workers < 2

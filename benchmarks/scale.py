@@ -75,6 +75,11 @@ def setup_django(url: str, *, bench_urls: bool = False) -> None:
     from django.db import reset_queries
 
     request_started.disconnect(reset_queries)
+    # As the web server starts (clinic/wsgi.py): every view loaded, and what is loaded left out of the
+    # garbage collector's work.
+    from clinic.startup import settle
+
+    settle()
 
 
 def ms(seconds: float) -> float:

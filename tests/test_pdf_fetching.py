@@ -1,15 +1,9 @@
 """Prints fetch nothing, the first print of a process or any later one (records/rendering/pdf.py)."""
 
-import io
-
 import pytest
-from pypdf import PdfReader
 
 from records.rendering import pdf
-
-
-def _text(data: bytes) -> str:
-    return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+from tests.pdfs import pdf_text
 
 
 @pytest.fixture
@@ -25,11 +19,11 @@ def a_record_pointing_outside(tmp_path, monkeypatch):
 def test_the_outside_stylesheet_would_show_if_it_were_fetched(a_record_pointing_outside):
     from weasyprint import HTML
 
-    assert "FETCHED" in _text(HTML(string=a_record_pointing_outside).write_pdf())
+    assert "FETCHED" in pdf_text(HTML(string=a_record_pointing_outside).write_pdf())
 
 
 def test_no_print_fetches_a_url(a_record_pointing_outside):
     for _ in range(3):
-        text = _text(pdf.render_pdf("any.html", {}))
+        text = pdf_text(pdf.render_pdf("any.html", {}))
         assert "Record" in text
         assert "FETCHED" not in text

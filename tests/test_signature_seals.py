@@ -4,7 +4,6 @@ Tampering is done as the database owner would: with the protective triggers swit
 off (tests/dbtools.py), straight in SQL, after the session was signed.
 """
 
-import io
 from datetime import timedelta
 from io import StringIO
 
@@ -14,7 +13,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from pypdf import PdfReader
 
 from records.actions.medications import order_cosign
 from records.actions.sessions import addendum_add, session_cosign, session_sign
@@ -24,6 +22,7 @@ from records.seals import CONTENT_KEY, SEAL_KEY, seal_hash, session_seals, verif
 from tests.charting import chart_session
 from tests.conftest import actor_for
 from tests.dbtools import triggers_suspended
+from tests.pdfs import pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -66,11 +65,6 @@ def verify_fails(*args) -> str:
 def tamper(sql: str, params=()):
     with triggers_suspended(), connection.cursor() as cursor:
         cursor.execute(sql, params)
-
-
-def pdf_text(content: bytes) -> str:
-    """The print's text, with line breaks and runs of spaces as single spaces."""
-    return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages).split())
 
 
 # What a seal holds --------------------------------------------------------------------------

@@ -1,7 +1,6 @@
 """MOAA/S and CADSS-6 at the chair: entry (form and action), the chart panel, and the lowest / highest
 of a session on its page, the patient's history and the print."""
 
-import io
 import re
 from datetime import timedelta
 from types import SimpleNamespace
@@ -10,7 +9,6 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
-from pypdf import PdfReader
 
 from records.actions.side_effects import discharge_override
 from records.actions.vitals import vitals_record
@@ -20,6 +18,7 @@ from records.rendering.charts import scales_chart, vitals_chart
 from records.rendering.trends import bp_chart, headache_days_chart, pain_chart
 from tests.charting import RECOVERED
 from tests.conftest import actor_for
+from tests.pdfs import pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -229,11 +228,6 @@ def test_the_scales_panel_stays_bounded():
 
 
 # The history page and the print -------------------------------------------------------------------
-
-
-def pdf_text(content: bytes) -> str:
-    """The PDF's text with its line breaks as spaces (a table cell wraps where it likes)."""
-    return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages).split())
 
 
 def test_history_and_print_show_the_lowest_moaas_and_highest_cadss6(client, sessions, patient, nurse, physician):

@@ -1,6 +1,5 @@
 """The esketamine REMS Patient Monitoring Form: recorded by the nurse, printed, listed while due, marked submitted."""
 
-import io
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -10,7 +9,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from pypdf import PdfReader
 
 from records import rems
 from records.actions.context import ActionRefused
@@ -18,6 +16,7 @@ from records.actions.rems import rems_form_record, rems_form_submit
 from records.models import AuditEvent, RemsMonitoringForm
 from tests.charting import esketamine_session
 from tests.conftest import actor_for
+from tests.pdfs import pdf_text
 
 pytestmark = pytest.mark.django_db
 ZONE = ZoneInfo(settings.TIME_ZONE)
@@ -48,10 +47,6 @@ def clock():
 @pytest.fixture
 def esketamine(sessions, patient, clock):
     return esketamine_session(sessions, patient, clock, at)
-
-
-def pdf_text(content: bytes) -> str:
-    return " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(content)).pages).split())
 
 
 def test_what_the_form_shows_from_the_chart(esketamine):

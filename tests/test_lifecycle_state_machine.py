@@ -92,7 +92,7 @@ from records.permissions import Role
 from records.seals import verify_seals
 from tests.conftest import CLINIC_DAY, actor_for
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.long_running]
 
 LIFECYCLE = settings(
     max_examples=int(os.environ.get("LIFECYCLE_EXAMPLES", "20")),

@@ -27,7 +27,7 @@ from tests.views.test_patient_views import VALID
 
 IN_CI = os.environ.get("CI") == "true"
 # Committed writes (the standby only sees those); "replica" is a test mirror, never flushed.
-pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
+pytestmark = [pytest.mark.django_db(transaction=True, databases=["default", "replica"]), pytest.mark.long_running]
 
 
 def _needs_postgres() -> Path:

@@ -17,7 +17,7 @@ from tests.dbtools import triggers_suspended
 from tests.pg_clusters import server_bin
 
 DRILL = Path(settings.BASE_DIR) / "deploy" / "backup" / "restore-drill.sh"
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.long_running]
 
 
 def run_drill(tmp_path) -> subprocess.CompletedProcess:

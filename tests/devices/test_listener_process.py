@@ -20,7 +20,7 @@ from records.audit.chain import verify_chain
 from records.devices.messages import ack_code, mdc_obx, obx, oru, send, vitals_message
 from records.models import AuditEvent, DeviceReading, VitalsReading
 
-pytestmark = [pytest.mark.separate_process, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.separate_process, pytest.mark.django_db(transaction=True), pytest.mark.long_running]
 
 VT, FS, CR = b"\x0b", b"\x1c", b"\x0d"
 EUI = "0123456789ABCDEF"

@@ -15,7 +15,7 @@ from records.models import AuditEvent, Patient, User
 from records.permissions import Role, role_of
 from tests.conftest import PASSWORD
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.long_running]
 
 # The same examples in every run (derived from each test), so a red build can be rerun and
 # fixed; HYPOTHESIS_EXPLORE=1 draws new ones, to look for inputs nobody has tried yet.

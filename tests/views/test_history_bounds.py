@@ -24,7 +24,7 @@ from records.views import review
 from tests.conftest import actor_for
 from tests.factories import PastSessionFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.long_running]
 
 # Sessions, days before today: with two a period, the periods are (10, 2), (30, 20) and (40,).
 SESSION_DAYS = (40, 30, 20, 10, 2)

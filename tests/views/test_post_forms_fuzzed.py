@@ -51,7 +51,7 @@ from tests.views.test_access_matrix import project_url_names
 from tests.views.test_form_fuzzing import dates, numbers, texts
 from tests.views.test_method_access import METHOD_ACCESS, url_for
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.long_running]
 
 LISTENER = Actor.system("monitor listener")
 _chairs = itertools.count(1)

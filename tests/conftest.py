@@ -136,12 +136,12 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.app_role)
         if "/e2e/" in item.nodeid.replace("\\", "/"):
             item.add_marker(pytest.mark.long_running)
-    if getattr(config.option, "dist", "no") == "loadfile":
+    if hasattr(config, "workerinput"):  # an xdist worker: its collection is the order files are handed out in
         _long_files_first(items)
 
 
 def _long_files_first(items) -> None:
-    """With a test file to a worker (`make test`), the files of long tests are handed out first.
+    """With tests run in parallel (`make test`: a file to a worker), the files of long tests are handed out first.
 
     xdist otherwise hands out the files with the most tests first, which leaves the files of one to
     five long tests (the browser tests, the state machine: 10 to 60 s each) to the end, where one

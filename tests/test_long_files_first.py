@@ -51,19 +51,15 @@ def test_long_files_go_first_most_long_tests_first_then_most_tests_first_each_fi
     ]
 
 
-def test_browser_tests_are_long_running_and_the_order_changes_only_with_a_file_to_a_worker():
+def test_browser_tests_are_long_running_and_the_order_changes_only_in_a_parallel_run():
     def collected():
         return [Item("tests/test_a.py::one"), Item("tests/e2e/test_flow.py::whole")]
 
-    class Config:
-        def __init__(self, dist):
-            self.option = SimpleNamespace(dist=dist)
-
     one_process = collected()
-    pytest_collection_modifyitems(Config("no"), one_process)
+    pytest_collection_modifyitems(SimpleNamespace(), one_process)
     assert [item.nodeid for item in one_process] == ["tests/test_a.py::one", "tests/e2e/test_flow.py::whole"]
     assert one_process[1].long_running and not one_process[0].long_running
 
-    file_to_a_worker = collected()
-    pytest_collection_modifyitems(Config("loadfile"), file_to_a_worker)
-    assert [item.nodeid for item in file_to_a_worker] == ["tests/e2e/test_flow.py::whole", "tests/test_a.py::one"]
+    in_a_worker = collected()
+    pytest_collection_modifyitems(SimpleNamespace(workerinput={"workerid": "gw0"}), in_a_worker)
+    assert [item.nodeid for item in in_a_worker] == ["tests/e2e/test_flow.py::whole", "tests/test_a.py::one"]

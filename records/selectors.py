@@ -8,7 +8,7 @@ from typing import Any, TypedDict, cast
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, F, Max, Min, Model, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, Max, Min, Model, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.expressions import OrderBy
 from django.db.models.functions import Left
 from django.shortcuts import get_object_or_404
@@ -17,10 +17,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from records.models import (
     DISCLOSURE_ACTIONS,
+    Administration,
     AdministrationEvent,
     AuditAction,
     AuditEvent,
     AuditVerification,
+    CheckpointMiss,
     IntakeAssessment,
     IntakeRevision,
     Order,
@@ -29,6 +31,7 @@ from records.models import (
     Screening,
     Session,
     User,
+    VitalsReading,
 )
 from records.permissions import can, require
 
@@ -279,12 +282,22 @@ def outcome_reports(
 # Sessions ----------------------------------------------------------------------
 
 
+def _readings_queryset() -> QuerySet[VitalsReading]:
+    return VitalsReading.objects.select_related("entered_by", "entered_in_error_by", "accepted_by").order_by(
+        "measured_at", "id"
+    )
+
+
+def _administrations_queryset() -> QuerySet[Administration]:
+    return Administration.objects.select_related("order", "started_by", "stopped_by").order_by("started_at", "id")
+
+
+def _checkpoint_misses_queryset() -> QuerySet[CheckpointMiss]:
+    return CheckpointMiss.objects.select_related("recorded_by")
+
+
 def session_get(*, user: Reader, pk: int) -> Session:
     """One session with everything its page shows, in a constant number of queries."""
-    from django.db.models import Prefetch
-
-    from records.models import Administration, CheckpointMiss, VitalsReading
-
     require(user, "view_session")
     sessions = Session.objects.select_related(
         "patient",
@@ -297,23 +310,30 @@ def session_get(*, user: Reader, pk: int) -> Session:
         "session_protocol__version__protocol",
     ).prefetch_related(
         Prefetch("screenings", queryset=_screenings_queryset()),
-        Prefetch("checkpoint_misses", queryset=CheckpointMiss.objects.select_related("recorded_by")),
-        Prefetch(
-            "readings",
-            queryset=VitalsReading.objects.select_related("entered_by", "entered_in_error_by", "accepted_by").order_by(
-                "measured_at", "id"
-            ),
-        ),
+        Prefetch("checkpoint_misses", queryset=_checkpoint_misses_queryset()),
+        Prefetch("readings", queryset=_readings_queryset()),
         Prefetch("orders", queryset=_orders_queryset()),
-        Prefetch(
-            "administrations",
-            queryset=Administration.objects.select_related("order", "started_by", "stopped_by").order_by(
-                "started_at", "id"
-            ),
-        ),
+        Prefetch("administrations", queryset=_administrations_queryset()),
         Prefetch("administration_events", queryset=_events_queryset()),
         "side_effects__recorded_by",
         "addenda",
+        "discharge_overrides",
+    )
+    return get_object_or_404(sessions, pk=pk)
+
+
+def session_for_vitals_answer(*, user: Reader, pk: int) -> Session:
+    """One session with what a saved reading changes on its page (records.views.sessions.page,
+    `vitals_answer_context`): the readings, the protocol's checkpoints and what the discharge criteria
+    and the REMS form weigh; not the screening, the side effects, the addenda or the infusion's events."""
+    require(user, "view_session")
+    sessions = Session.objects.select_related(
+        "patient", "discharge", "session_protocol__version__protocol"
+    ).prefetch_related(
+        Prefetch("checkpoint_misses", queryset=_checkpoint_misses_queryset()),
+        Prefetch("readings", queryset=_readings_queryset()),
+        "orders",
+        Prefetch("administrations", queryset=_administrations_queryset()),
         "discharge_overrides",
     )
     return get_object_or_404(sessions, pk=pk)

@@ -35,7 +35,7 @@ from records.forms.sessions import (
     now_local,
 )
 from records.models import ScreeningOutcome, SessionStatus
-from records.selectors import session_for_write, session_get
+from records.selectors import session_for_vitals_answer, session_for_write, session_get
 from records.views.common import permission_required, run_action
 from records.views.reauth import reauth_required
 from records.views.sessions.page import (
@@ -47,7 +47,7 @@ from records.views.sessions.page import (
     object_in,
     render_session,
     section_post,
-    session_context,
+    vitals_answer_context,
     vitals_form,
 )
 
@@ -271,8 +271,8 @@ def session_vitals_record(request, pk: int):
         return redirect(detail_url(session, "vitals"))
     if not request.htmx:
         return render_session(request, pk, status=400, vitals_form=form)
-    session = session_get(user=request.user, pk=pk)
-    context = session_context(request, session, vitals_form=None if saved else form)
+    session = session_for_vitals_answer(user=request.user, pk=pk)
+    context = vitals_answer_context(request, session, entry_form=None if saved else form)
     context["vitals_saved"] = saved
     if not result:
         return render(request, "records/sessions/_vitals_entry.html", context)

@@ -60,17 +60,15 @@ def flag_readings(readings, clinic: ClinicSettings) -> None:
                 reading.flags[vital] = "high"
 
 
-def session_context(request, session, **forms) -> dict:
-    """Everything the session page and its sections show; the `can_*` flags are records.workflow's answers."""
+def vitals_answer_context(request, session, *, entry_form=None, override_form=None) -> dict:
+    """What a saved reading changes on the page: the vitals entry and rows, the scales' summary, the
+    protocol's checkpoints and the discharge criteria (`_vitals_saved.html`). The session needs only what
+    `session_for_vitals_answer` reads; `session_context` is this and the rest of the page, so the two
+    cannot show a section differently (tests/views/test_vitals_answer.py renders both)."""
     clinic = ClinicSettings.current()
     readings = list(session.readings.all())
     flag_readings(readings, clinic)
     valid = [r for r in readings if not r.in_error]
-    events = list(session.administration_events.all())
-    administrations = list(session.administrations.all())
-    given_orders = {a.order_id for a in administrations}
-    orders = list(session.orders.all())
-    screening = getattr(session, "screening", None)
     steps = workflow.available_steps(session)
     last = max((r.measured_at for r in valid), default=None)
     now = timezone.now()
@@ -82,24 +80,16 @@ def session_context(request, session, **forms) -> dict:
     return {
         "session": session,
         "patient": session.patient,
-        "age": session.patient.age_on(timezone.localdate()),
         "clinic": clinic,
         "readings": readings,
         "valid_readings": valid,
-        "events": events,
-        "orders": orders,
-        "orders_not_started": [o for o in orders if o.pk not in given_orders],
-        "administrations": administrations,
-        "active_administrations": [a for a in administrations if a.state != AdministrationState.STOPPED],
-        "side_effects": list(session.side_effects.all()),
-        "addenda": list(session.addenda.all()),
-        "screening": screening,
-        "discharge": getattr(session, "discharge", None),
+        "can_chart_vitals": "chart_vitals" in steps,
+        "can_discharge": can_discharge,
         # Discharge that waits (records.discharge_criteria) and the physician's overrides.
         "discharge_unmet": unmet,
         "discharge_overridable": any(u.overridable for u in unmet),
         "discharge_overrides": list(session.discharge_overrides.all()),
-        "override_form": forms.get("override_form") or DischargeOverrideForm(),
+        "override_form": override_form or DischargeOverrideForm(),
         "lowest_moaas": scales.lowest_moaas(readings),
         "highest_cadss6": scales.highest_cadss6(readings),
         "is_esketamine": esketamine,
@@ -110,19 +100,6 @@ def session_context(request, session, **forms) -> dict:
         else None,
         "rems_due_on": rems.due_on(session) if esketamine else None,
         "rems_recordable": session.status in AFTER_DISCHARGE,
-        "can_arrive": "arrive" in steps,
-        "can_begin_screening": "begin_screening" in steps,
-        "can_screen": "screen" in steps,
-        "can_decide": "decide_proceed" in steps,
-        "can_chart_vitals": "chart_vitals" in steps,
-        "can_cancel": "cancel" in steps,
-        "can_order": "document_order" in steps,
-        # The action also refuses until the screening allows it; the page offers what the action would accept.
-        "can_start": "administer" in steps and screening is not None and screening.allows_administration,
-        "can_side_effect": "record_side_effect" in steps,
-        "can_discharge": can_discharge,
-        "can_sign": "sign" in steps,
-        "can_cosign": "cosign" in steps,
         # The clinic's fixed interval only where no monitoring protocol applies.
         "vitals_due_at": (last + timedelta(minutes=clinic.vitals_interval_minutes))
         if last and workflow.monitored(session) and checkpoints is None
@@ -134,8 +111,45 @@ def session_context(request, session, **forms) -> dict:
         "scales_asked": any(name in SCALE_FIELDS for name in asked),
         "can_record_missed": "chart_vitals" in steps and not session.is_locked,
         "now": now,
+        "vitals_form": entry_form or vitals_form(session),
+    }
+
+
+def session_context(request, session, **forms) -> dict:
+    """Everything the session page and its sections show; the `can_*` flags are records.workflow's answers."""
+    context = vitals_answer_context(
+        request, session, entry_form=forms.get("vitals_form"), override_form=forms.get("override_form")
+    )
+    steps = workflow.available_steps(session)
+    events = list(session.administration_events.all())
+    administrations = list(session.administrations.all())
+    given_orders = {a.order_id for a in administrations}
+    orders = list(session.orders.all())
+    screening = getattr(session, "screening", None)
+    return {
+        **context,
+        "age": session.patient.age_on(timezone.localdate()),
+        "events": events,
+        "orders": orders,
+        "orders_not_started": [o for o in orders if o.pk not in given_orders],
+        "administrations": administrations,
+        "active_administrations": [a for a in administrations if a.state != AdministrationState.STOPPED],
+        "side_effects": list(session.side_effects.all()),
+        "addenda": list(session.addenda.all()),
+        "screening": screening,
+        "discharge": getattr(session, "discharge", None),
+        "can_arrive": "arrive" in steps,
+        "can_begin_screening": "begin_screening" in steps,
+        "can_screen": "screen" in steps,
+        "can_decide": "decide_proceed" in steps,
+        "can_cancel": "cancel" in steps,
+        "can_order": "document_order" in steps,
+        # The action also refuses until the screening allows it; the page offers what the action would accept.
+        "can_start": "administer" in steps and screening is not None and screening.allows_administration,
+        "can_side_effect": "record_side_effect" in steps,
+        "can_sign": "sign" in steps,
+        "can_cosign": "cosign" in steps,
         "dose_units": DoseUnit.choices,
-        "vitals_form": forms.get("vitals_form") or vitals_form(session),
         "cancel_form": forms.get("cancel_form") or CancelForm(),
         "start_form": forms.get("start_form"),
         "event_form": forms.get("event_form"),

@@ -386,10 +386,6 @@ def sessions_for_day(*, user: Reader, day: date | None = None) -> QuerySet[Sessi
 def board_sessions(*, user: Reader, day: date | None = None) -> QuerySet[Session]:
     """The day's sessions with what records.monitoring reads for their protocol checkpoints
     (three more queries, whatever the number of sessions)."""
-    from django.db.models import Prefetch
-
-    from records.models import VitalsReading
-
     return (
         sessions_for_day(user=user, day=day)
         .select_related("discharge", "session_protocol__version__protocol")
@@ -492,9 +488,7 @@ def patient_history_sessions(
 
 def timeline_prefetch(sessions: Sequence[Session]) -> None:
     """Load, in a fixed number of queries, everything the history timeline shows of `sessions` (one page)."""
-    from django.db.models import Prefetch, prefetch_related_objects
-
-    from records.models import Administration
+    from django.db.models import prefetch_related_objects
 
     if not sessions:
         return
@@ -527,9 +521,6 @@ def scale_extremes(session_ids: Sequence[int]) -> dict[int, tuple[int | None, in
 
     The CADSS-6 total is the sum of the six items as entered (a reading without the scale adds nothing).
     """
-    from django.db.models import F, Max, Min
-
-    from records.models import VitalsReading
     from records.models.vitals import CADSS6_ITEMS
 
     total = sum((F(f) for f in CADSS6_ITEMS[1:]), F(CADSS6_ITEMS[0]))

@@ -134,7 +134,8 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.nodeid.startswith(APP_ROLE_TESTS):
             item.add_marker(pytest.mark.app_role)
-        if "/e2e/" in item.nodeid.replace("\\", "/"):
+        if item.nodeid.startswith("tests/e2e/"):  # the browser tests (tests/e2e/conftest.py)
+            item.add_marker(pytest.mark.e2e)
             item.add_marker(pytest.mark.long_running)
     if hasattr(config, "workerinput"):  # an xdist worker: its collection is the order files are handed out in
         _long_files_first(items)
@@ -151,12 +152,13 @@ def _long_files_first(items) -> None:
     passes --no-loadscope-reorder, so that xdist keeps this order.
     """
     files: dict[str, list[int]] = {}
+    file_of = {id(item): item.nodeid.split("::", 1)[0] for item in items}
     for item in items:
-        counts = files.setdefault(item.nodeid.split("::", 1)[0], [0, 0])
+        counts = files.setdefault(file_of[id(item)], [0, 0])
         counts[0] += 1 if item.get_closest_marker("long_running") else 0
         counts[1] += 1
     rank = {name: rank for rank, name in enumerate(sorted(files, key=lambda name: (-files[name][0], -files[name][1])))}
-    items.sort(key=lambda item: rank[item.nodeid.split("::", 1)[0]])
+    items.sort(key=lambda item: rank[file_of[id(item)]])
 
 
 @pytest.fixture(autouse=True)

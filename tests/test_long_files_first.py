@@ -18,6 +18,8 @@ class Item:
     def add_marker(self, marker) -> None:
         if marker.name == "long_running":
             self.long_running = True
+        if marker.name == "e2e":
+            self.e2e = True
 
 
 def test_long_files_go_first_most_long_tests_first_then_most_tests_first_each_file_kept_in_order():
@@ -59,6 +61,7 @@ def test_browser_tests_are_long_running_and_the_order_changes_only_in_a_parallel
     pytest_collection_modifyitems(SimpleNamespace(), one_process)
     assert [item.nodeid for item in one_process] == ["tests/test_a.py::one", "tests/e2e/test_flow.py::whole"]
     assert one_process[1].long_running and not one_process[0].long_running
+    assert getattr(one_process[1], "e2e", False) and not getattr(one_process[0], "e2e", False)
 
     in_a_worker = collected()
     pytest_collection_modifyitems(SimpleNamespace(workerinput={"workerid": "gw0"}), in_a_worker)

@@ -35,6 +35,23 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture(scope="session")
+def playwright(playwright):
+    """Playwright, and the Django connections made while it ran closed before it stops.
+
+    Playwright's synchronous API keeps an event loop marked as running in the main thread. While it
+    is, Django keeps that thread's connections apart from those it keeps without a loop (asgiref's
+    thread-critical Local). Tests after the browser started hold connections of the first kind;
+    once Playwright stops, the test database's teardown sees only the second and closes those. One
+    left open (the last test's, still taken from the pool) kept the database from being dropped
+    ("being accessed by other users"), which pyproject.toml now makes an error.
+    """
+    yield playwright
+    from django.db import connections
+
+    connections.close_all()
+
+
+@pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     """Pages as a person who asked for reduced motion sees them: Bootstrap then scrolls at once and
     fades nothing. Otherwise each click on a button below the fold waits out a smooth scroll (about a

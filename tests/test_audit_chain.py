@@ -323,6 +323,52 @@ def test_concurrent_writers_leave_a_chain_that_verifies(nurse, physician):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite serialises writers itself (IMMEDIATE transactions); the chain lock is PostgreSQL's",
+)
+def test_a_writer_that_waited_for_the_chain_links_to_the_event_committed_meanwhile(nurse, physician):
+    """The lock and the head are taken in one round trip: the head must be read after the wait, not before."""
+    first_written = threading.Event()
+    found: dict = {}
+
+    def second():
+        try:
+            first_written.wait(timeout=60)
+            with transaction.atomic():
+                found["event"] = audit_record(
+                    actor=actor_for(physician), action=AuditAction.VIEW, record_type="test", record_id="second"
+                )
+        except Exception as exc:  # reported below
+            found["error"] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    with transaction.atomic():
+        first = audit_record(actor=actor_for(nurse), action=AuditAction.VIEW, record_type="test", record_id="first")
+        first_written.set()
+        # Commit only once the second writer waits for the chain's lock.
+        with connection.cursor() as cursor:
+            for _ in range(6000):
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory'"
+                )
+                if cursor.fetchone()[0]:
+                    break
+                cursor.execute("SELECT pg_sleep(0.01)")
+            else:
+                pytest.fail("the second writer never waited for the chain's lock")
+    thread.join()
+
+    assert "error" not in found, found.get("error")
+    assert (found["event"].seq, found["event"].prev_hash) == (first.seq + 1, first.entry_hash)
+    assert "Audit chain intact." in run_verify()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_large_reads_stream_without_holding_the_whole_result(chain):
     """On PostgreSQL the server-side cursor lives in a transaction (never WITH HOLD, which
     materialises every row first); on SQLite no transaction, which would take the write lock."""

@@ -138,6 +138,28 @@ def sign_in(page, live_server, username: str, path: str = "/"):
     page.goto(f"{live_server.url}{path}")
 
 
+def press_enter_and_wait_for_the_vitals_answer(page) -> None:
+    """Enter in the vitals form, then wait until htmx has settled its answer in place.
+
+    The answer is swapped in, and only when it settles (htmx's settle delay later) does the entry row take
+    the focus back (`autofocus` on Systolic after a saved reading). A step taken before that, such as
+    typing in another form, could have the focus, and what it types, moved to Systolic under it.
+    """
+    page.evaluate(
+        """() => {
+            window.vitalsAnswerSettled = false;
+            if (!window.vitalsAnswerWatched) {
+                window.vitalsAnswerWatched = true;
+                document.body.addEventListener("htmx:afterSettle", (event) => {
+                    if (event.target.id === "vitals-entry") window.vitalsAnswerSettled = true;
+                });
+            }
+        }"""
+    )
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => window.vitalsAnswerSettled === true")
+
+
 class StillClocks:
     """The server's clock and the page's, both standing still; `advance` moves them on together.
 

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from records.models import Session
 from tests.charting import ESKETAMINE_ORDER
-from tests.e2e.conftest import sign_in
+from tests.e2e.conftest import press_enter_and_wait_for_the_vitals_answer, sign_in
 from tests.e2e.test_esketamine_session import CHECKLIST, TABLET
 from tests.e2e.test_session_flow import check_page, field
 
@@ -29,7 +29,7 @@ def chart(page, phase: str, systolic: str, diastolic: str, spo2: str, moaas: str
     for item in CADSS6:
         vitals.get_by_label(item, exact=True).fill(cadss)
     vitals.get_by_label("Gaps in memory", exact=True).fill(cadss)
-    page.keyboard.press("Enter")
+    press_enter_and_wait_for_the_vitals_answer(page)
 
 
 def test_the_40_minute_checkpoint_and_the_two_hours_before_discharge(

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from records.actions.vitals import vitals_record
 from records.models import AuditEvent, Session
 from tests.conftest import PASSWORD, actor_for
-from tests.e2e.conftest import axe_violations, log_in, sign_in
+from tests.e2e.conftest import axe_violations, log_in, press_enter_and_wait_for_the_vitals_answer, sign_in
 
 TABLET = {"width": 1280, "height": 800}
 
@@ -33,7 +33,7 @@ def chart_reading(page, measured_at: str, phase: str, values: list[str]):
             page.keyboard.type(value)
         if i < len(values) - 1:
             page.keyboard.press("Tab")
-    page.keyboard.press("Enter")
+    press_enter_and_wait_for_the_vitals_answer(page)
 
 
 def field(page, name: str):

@@ -6,6 +6,7 @@ is an error, because the flows people use must be exercised there.
 
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -138,12 +139,13 @@ def sign_in(page, live_server, username: str, path: str = "/"):
     page.goto(f"{live_server.url}{path}")
 
 
-def press_enter_and_wait_for_the_vitals_answer(page) -> None:
-    """Enter in the vitals form, then wait until htmx has settled its answer in place.
+@contextmanager
+def vitals_answer_awaited(page):
+    """The block sends a reading (Enter in the vitals form); afterwards, wait until htmx has settled its answer.
 
     The answer is swapped in, and only when it settles (htmx's settle delay later) does the entry row take
-    the focus back (`autofocus` on Systolic after a saved reading). A step taken before that, such as
-    typing in another form, could have the focus, and what it types, moved to Systolic under it.
+    the focus back (Systolic, after a saved reading, records/static/records/vitals.js). A step taken before
+    then could find the focus moved under it.
     """
     page.evaluate(
         """() => {
@@ -156,8 +158,14 @@ def press_enter_and_wait_for_the_vitals_answer(page) -> None:
             }
         }"""
     )
-    page.keyboard.press("Enter")
+    yield
     page.wait_for_function("() => window.vitalsAnswerSettled === true")
+
+
+def press_enter_and_wait_for_the_vitals_answer(page) -> None:
+    """Enter in the vitals form, then wait until htmx has settled its answer in place."""
+    with vitals_answer_awaited(page):
+        page.keyboard.press("Enter")
 
 
 class StillClocks:

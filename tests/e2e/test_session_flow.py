@@ -9,7 +9,13 @@ from playwright.sync_api import expect
 from records.actions.vitals import vitals_record
 from records.models import AuditEvent, Session
 from tests.conftest import PASSWORD, actor_for
-from tests.e2e.conftest import axe_violations, log_in, press_enter_and_wait_for_the_vitals_answer, sign_in
+from tests.e2e.conftest import (
+    axe_violations,
+    log_in,
+    press_enter_and_wait_for_the_vitals_answer,
+    sign_in,
+    vitals_answer_awaited,
+)
 
 TABLET = {"width": 1280, "height": 800}
 
@@ -215,3 +221,37 @@ def test_a_reading_whose_next_row_is_not_on_the_page_still_shows_in_order(live_s
     expect(rows).to_have_count(2)
     expect(rows.nth(0)).to_contain_text("128/82")
     expect(rows.nth(1)).to_contain_text("141/87")
+
+
+def test_a_nurse_who_moved_on_before_the_answer_came_keeps_the_focus_and_what_she_typed(
+    live_server, page, patient, sessions
+):
+    """After a saved reading the entry row takes the focus back, for the next row; but not from a field the nurse
+    moved to while the answer was on its way: what she types there stays there, none of it in Systolic."""
+    session = sessions.to(patient, "in_progress", chair="Chair 5")
+    page.set_viewport_size(TABLET)
+    sign_in(page, live_server, "nurse_a", f"/sessions/{session.pk}/")
+    page.wait_for_load_state("load")
+    page.get_by_label("Measured at").fill(local(0))
+    page.get_by_label("Phase").select_option("during")
+    page.get_by_label("Systolic", exact=True).fill("131")
+    page.get_by_label("Diastolic", exact=True).fill("79")
+    held = []
+    page.route("**/sessions/*/vitals/", lambda route: held.append(route))  # held until the nurse has moved on
+    reason = page.get_by_label("Reason to pause")
+    with vitals_answer_awaited(page):
+        with page.expect_request("**/sessions/*/vitals/"):
+            page.get_by_label("Diastolic", exact=True).press("Enter")
+        reason.click()
+        page.keyboard.type("Nau")
+        for _ in range(1000):  # each round trip lets Playwright hand the held request over
+            if held:
+                break
+            page.evaluate("0")
+        held[0].continue_()
+    page.keyboard.type("sea")
+
+    expect(page.locator(".vitals-table tbody tr", has_text="131/79")).to_have_count(1)
+    expect(reason).to_be_focused()
+    expect(reason).to_have_value("Nausea")
+    expect(page.get_by_label("Systolic", exact=True)).to_have_value("")

@@ -10,3 +10,18 @@
     htmx.ajax("GET", window.location.pathname, { target: "#vitals-rows", select: "#vitals-rows", swap: "outerHTML" });
   });
 })();
+
+// After a saved reading the entry row takes the focus back, for the next row from the keyboard; but only if the
+// focus is still where the nurse left it, in the form the answer replaced. Had she moved on while the answer was
+// on its way (to a pause reason, say), her typing would otherwise land in Systolic (an autofocus attribute would
+// move the focus whatever it was on: htmx applies it when the answer settles).
+(function () {
+  "use strict";
+  document.addEventListener("htmx:afterSettle", function (evt) {
+    var entry = evt.target;
+    if (!entry || entry.id !== "vitals-entry") return;
+    var next = entry.querySelector("[data-focus-after-save]");
+    var here = document.activeElement;
+    if (next && (!here || here === document.body || entry.contains(here))) next.focus();
+  });
+})();

@@ -61,6 +61,9 @@
     decidedHere = false;
     var current = document.getElementById("device-readings");
     if (!current) { return; }
+    // Only if the nurse has not moved on while the answer was on its way (as after a saved reading, vitals.js).
+    var here = document.activeElement;
+    if (here && here !== document.body && !current.contains(here)) { return; }
     var next = current.querySelector("[data-device-accept]") || current.querySelector("[data-device-reject]");
     (next || current.querySelector("h2")).focus();
   });
